@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'migrations-mongo',
+  preset: '../../../jest.preset.cjs',
+  rootDir: __dirname,
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'migrations-nest',
+  preset: '../../../jest.preset.cjs',
+  rootDir: __dirname,
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'shared-dev-services',
+  preset: '../../../jest.preset.cjs',
+  rootDir: __dirname,
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'shared-service-defaults',
+  preset: '../../../jest.preset.cjs',
+  rootDir: __dirname,
+};
