@@ -1,1 +1,12 @@
-export {};
+export * from './lib/migration.types';
+export * from './lib/migration-registry';
+export * from './lib/phases';
+export * from './lib/gates';
+export * from './lib/store.contract';
+export * from './lib/in-memory-control-store';
+export * from './lib/adaptive-throttle';
+export * from './lib/progress';
+export * from './lib/backfill-runner';
+export * from './lib/job-steps';
+export * from './lib/migration-controller';
+export * from './lib/migrator';

@@ -1,0 +1,285 @@
+import { AdaptiveThrottle, ThrottleOptions } from './adaptive-throttle';
+import { Doc } from './migration.types';
+import { ProgressSnapshot, ProgressTracker } from './progress';
+import { Checkpoint, ControlStore, Lease, emptyCheckpoint } from './store.contract';
+
+/** One stored document or value as a runner sees it. */
+export interface TargetItem {
+  /** Stable id: the `_id` as a string, or the Redis key. */
+  id: string;
+  /** Schema version (`_v`, 1 when absent). */
+  version: number;
+  /** The stored content, without adapter bookkeeping the migration must not see. */
+  doc: Doc;
+  /** Whatever the adapter needs to compare-and-set this exact state (revision, raw value...). */
+  cas: unknown;
+}
+
+/** A page read by the runner. `cursor` is where the next page starts; `done` once the walk is over. */
+export interface TargetBatch {
+  items: TargetItem[];
+  cursor: string | null;
+  done: boolean;
+}
+
+/** A change the runner wants applied to one item. */
+export interface ItemChange {
+  item: TargetItem;
+  /** The full new content. */
+  doc: Doc;
+  /** The version to stamp. */
+  version: number;
+}
+
+/**
+ * The port a runner drives. The mongo adapter implements it over a collection, the redis
+ * adapter over a keyspace. Each job (backfill, contract, rollback, verify) gets its own target,
+ * which knows which items the job still has to touch.
+ */
+export interface BackfillTarget {
+  /** How many items the job still has to look at (an estimate is fine). */
+  countRemaining(): Promise<number>;
+  /** Reads the next page after `cursor` (null: from the start). */
+  readBatch(cursor: string | null, limit: number): Promise<TargetBatch>;
+  /** Applies each change only if the item is unchanged since read; returns the ids that were not applied. */
+  writeBatch(changes: ItemChange[]): Promise<{ conflicts: string[] }>;
+  /** Reads items again after a conflict; ids that no longer exist are left out. */
+  reread(ids: string[]): Promise<TargetItem[]>;
+}
+
+/** What a job decides for one item. */
+export type Step =
+  | { kind: 'write'; doc: Doc; version: number }
+  | { kind: 'skip' }
+  | { kind: 'quarantine'; reason: string };
+
+/** Terminal status of a run. */
+export type RunStatus = 'done' | 'aborted' | 'lease-lost' | 'lease-held' | 'stopped';
+
+/** Emitted after every batch. */
+export interface BatchEvent {
+  jobKey: string;
+  batch: number;
+  read: number;
+  written: number;
+  skipped: number;
+  conflicts: number;
+  quarantined: number;
+  latencyMs: number;
+  batchSize: number;
+  pauseMs: number;
+  progress: ProgressSnapshot;
+}
+
+/** Options for {@link runJob}. */
+export interface RunJobOptions {
+  /** Lease and checkpoint key, e.g. `customers.full-name:backfill`. */
+  jobKey: string;
+  /** Migration whose operator command (pause/resume/abort) the runner obeys. */
+  migrationId: string;
+  /** Job name recorded on quarantine entries: backfill, verify, contract, rollback. */
+  stage: string;
+  /** Who runs: host and pid, for the lease and the audit log. */
+  owner: string;
+  store: ControlStore;
+  target: BackfillTarget;
+  /** Decides what to do with each item. Must be pure: it may run again on the same item. */
+  step: (item: TargetItem) => Step;
+  throttle?: ThrottleOptions;
+  /** Lease lifetime; renewed before every write. Default 15000 ms. */
+  leaseTtlMs?: number;
+  /** Compare-and-set retries per item within one batch. Default 5. */
+  maxConflictRetries?: number;
+  /** Whole passes over the target while items remain. Default 3. */
+  maxPasses?: number;
+  /** How often a paused runner looks for resume/abort. Default 250 ms. */
+  pollMs?: number;
+  /** Called after every batch. */
+  onBatch?: (event: BatchEvent) => void;
+  /** Stops the run between batches (status `stopped`), leaving the checkpoint for a resume. */
+  signal?: AbortSignal;
+}
+
+/** What a run ended with. */
+export interface RunResult {
+  status: RunStatus;
+  checkpoint: Checkpoint;
+  progress: ProgressSnapshot;
+  /** Fencing token the run held (0 if it never got the lease). */
+  token: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class LeaseLostError extends Error {}
+
+/**
+ * Walks a target in batches under a fenced lease, applying `step` to each item with
+ * compare-and-set writes, and checkpointing after every batch so a killed runner resumes where it
+ * stopped. Obeys pause/resume/abort from the control store within one batch.
+ */
+export async function runJob(options: RunJobOptions): Promise<RunResult> {
+  const { store, target, jobKey } = options;
+  const ttl = options.leaseTtlMs ?? 15_000;
+  const maxRetries = options.maxConflictRetries ?? 5;
+  const maxPasses = options.maxPasses ?? 3;
+  const pollMs = options.pollMs ?? 250;
+  const throttle = new AdaptiveThrottle(options.throttle);
+
+  let lease: Lease | null = await store.leases.acquire(jobKey, options.owner, ttl);
+  let checkpoint = (await store.leases.readCheckpoint(jobKey)) ?? emptyCheckpoint();
+  const remainingAtStart = lease ? await target.countRemaining() : 0;
+  const progress = new ProgressTracker(checkpoint.processed + remainingAtStart, checkpoint.processed);
+  if (!lease) return { status: 'lease-held', checkpoint, progress: progress.snapshot(), token: 0 };
+  const token = lease.token;
+  // Local deadline: a runner frozen past its lease (SIGSTOP, GC pause) notices before writing.
+  let deadline = performance.now() + ttl * 0.8;
+
+  const renew = async () => {
+    const renewed: Lease | null = await store.leases.renew(lease as Lease, ttl);
+    if (!renewed) throw new LeaseLostError();
+    lease = renewed;
+    deadline = performance.now() + ttl * 0.8;
+  };
+  const assertFenced = () => {
+    if (performance.now() > deadline) throw new LeaseLostError();
+  };
+  const saveCheckpoint = async (next: Checkpoint) => {
+    assertFenced();
+    if (!(await store.leases.writeCheckpoint(jobKey, token, next))) throw new LeaseLostError();
+    checkpoint = next;
+  };
+  const finish = async (status: RunStatus): Promise<RunResult> => {
+    if (status !== 'lease-lost' && lease) await store.leases.release(lease);
+    return { status, checkpoint, progress: progress.snapshot(), token };
+  };
+
+  try {
+    if (checkpoint.done) {
+      // A finished job is started again only when there is work left; then it walks from the start.
+      if (remainingAtStart === 0) return await finish('done');
+      await saveCheckpoint({ ...checkpoint, cursor: null, done: false, updatedAt: new Date() });
+    }
+    let pass = 0;
+    let writtenThisPass = 0;
+    for (;;) {
+      if (options.signal?.aborted) return await finish('stopped');
+      const command = await waitWhilePaused(options, renew, pollMs);
+      if (command === 'abort') return await finish('aborted');
+      if (options.signal?.aborted) return await finish('stopped');
+
+      const started = performance.now();
+      const batch = await target.readBatch(checkpoint.cursor, throttle.batchSize);
+      const counts = await applyBatch(batch.items, options, maxRetries, renew, assertFenced);
+      const latencyMs = performance.now() - started;
+      throttle.observe(latencyMs);
+      writtenThisPass += counts.written;
+
+      const next: Checkpoint = {
+        cursor: batch.cursor,
+        processed: checkpoint.processed + batch.items.length,
+        written: checkpoint.written + counts.written,
+        skipped: checkpoint.skipped + counts.skipped,
+        conflicts: checkpoint.conflicts + counts.conflicts,
+        quarantined: checkpoint.quarantined + counts.quarantined,
+        batches: checkpoint.batches + 1,
+        done: false,
+        updatedAt: new Date(),
+      };
+      await renew();
+      await saveCheckpoint(next);
+      progress.add(batch.items.length);
+      options.onBatch?.({
+        jobKey,
+        batch: next.batches,
+        read: batch.items.length,
+        ...counts,
+        latencyMs: Math.round(latencyMs * 10) / 10,
+        batchSize: throttle.batchSize,
+        pauseMs: throttle.pauseMs,
+        progress: progress.snapshot(),
+      });
+
+      if (batch.done) {
+        pass++;
+        const left = await target.countRemaining();
+        if (left > 0 && writtenThisPass > 0 && pass < maxPasses) {
+          // Items written behind the cursor by others (or lost races) get another pass.
+          progress.grow(left);
+          writtenThisPass = 0;
+          await saveCheckpoint({ ...checkpoint, cursor: null, updatedAt: new Date() });
+          continue;
+        }
+        await saveCheckpoint({ ...checkpoint, done: true, updatedAt: new Date() });
+        return await finish('done');
+      }
+      if (throttle.pauseMs > 0) await sleep(throttle.pauseMs);
+    }
+  } catch (err) {
+    if (err instanceof LeaseLostError) return { status: 'lease-lost', checkpoint, progress: progress.snapshot(), token };
+    if (lease) await store.leases.release(lease).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function waitWhilePaused(
+  options: RunJobOptions,
+  renew: () => Promise<void>,
+  pollMs: number,
+): Promise<'run' | 'abort'> {
+  for (;;) {
+    const state = await options.store.state.load(options.migrationId);
+    const command = state?.command ?? 'run';
+    if (command !== 'pause') return command;
+    if (options.signal?.aborted) return 'run';
+    await renew();
+    await sleep(pollMs);
+  }
+}
+
+async function applyBatch(
+  items: TargetItem[],
+  options: RunJobOptions,
+  maxRetries: number,
+  renew: () => Promise<void>,
+  assertFenced: () => void,
+) {
+  const counts = { written: 0, skipped: 0, conflicts: 0, quarantined: 0 };
+  let pending = items;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const changes: ItemChange[] = [];
+    for (const item of pending) {
+      const step = safeStep(options.step, item);
+      if (step.kind === 'skip') counts.skipped++;
+      else if (step.kind === 'quarantine') {
+        counts.quarantined++;
+        await options.store.quarantine.put({
+          migrationId: options.migrationId,
+          docId: item.id,
+          reason: step.reason,
+          stage: options.stage,
+          at: new Date(),
+        });
+      } else changes.push({ item, doc: step.doc, version: step.version });
+    }
+    if (changes.length === 0) break;
+    await renew();
+    assertFenced();
+    const { conflicts } = await options.target.writeBatch(changes);
+    counts.written += changes.length - conflicts.length;
+    if (conflicts.length === 0) break;
+    counts.conflicts += conflicts.length;
+    if (attempt >= maxRetries) break;
+    // Someone wrote these since we read them: read the fresh state and decide again.
+    pending = await options.target.reread(conflicts);
+  }
+  return counts;
+}
+
+function safeStep(step: RunJobOptions['step'], item: TargetItem): Step {
+  try {
+    return step(item);
+  } catch (err) {
+    return { kind: 'quarantine', reason: `step threw: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

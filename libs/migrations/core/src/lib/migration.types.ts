@@ -1,0 +1,107 @@
+/** A stored document or value, as the adapters hand it to migrations. */
+export type Doc = Record<string, unknown>;
+
+/** What `verify(doc)` may answer: `true` when the document is right, otherwise the reason. */
+export type VerifyResult = true | string;
+
+/** A MongoDB collection migrated by the mongo adapter. */
+export interface MongoTarget {
+  kind: 'mongo';
+  /** Collection name, as mongoose stores it. */
+  collection: string;
+}
+
+/** A Redis keyspace migrated by the redis adapter. */
+export interface RedisTarget {
+  kind: 'redis';
+  /** SCAN MATCH pattern of the keys this migration owns, e.g. `session:*`. */
+  keyPattern: string;
+  /**
+   * How the version is carried: `value` keeps `_v` inside the JSON value;
+   * `key-name` puts the version in the key (`<base>:v2`), and readers try the new key first.
+   */
+  versioning: 'value' | 'key-name';
+}
+
+export type MigrationTarget = MongoTarget | RedisTarget;
+
+/**
+ * How the shape change is rolled out.
+ * - `expand-contract`: old fields are kept while both shapes are live, then removed (all phases).
+ * - `additive`: only new fields appear; no dual-write, no contract. `backfill: 'eager'` rewrites
+ *   every stored document; `'lazy'` relies on the read-time default and rewrites on the next write.
+ */
+export type MigrationStrategy =
+  | { kind: 'expand-contract' }
+  | { kind: 'additive'; backfill: 'eager' | 'lazy' };
+
+/** One step `from -> to` of one collection or keyspace, declared in code and registered explicitly. */
+export interface MigrationDefinition<From extends Doc = Doc, To extends Doc = Doc> {
+  /** Unique id, e.g. `customers.full-name`. Flags and control records are named after it. */
+  id: string;
+  /** One line saying what the step changes; shown by `zdm plan` and `zdm status`. */
+  description: string;
+  /** Owning service, e.g. `customers`. Heartbeats of this service gate the phases. */
+  service: string;
+  /** Where the data lives. */
+  target: MigrationTarget;
+  /** Version the step reads. Always `to - 1`. */
+  from: number;
+  /** Version the step writes. */
+  to: number;
+  /** Rollout strategy; defaults to `expand-contract`. */
+  strategy?: MigrationStrategy;
+  /** Pure function from the old shape to the new one. May keep the old fields (expand). */
+  up: (doc: From) => To;
+  /** Pure inverse of `up` over the contracted shape. Absent means irreversible past contract. */
+  down?: (doc: To) => From;
+  /** States what must hold once the step is done; `true` or a reason. */
+  verify?: (doc: To) => VerifyResult;
+  /** Fields the old shape has and the new one drops at contract. */
+  removedFields?: readonly string[];
+  /** Fields the new shape introduces (used by rollback before contract and by plans). */
+  addedFields?: readonly string[];
+}
+
+/** The identifier of one live service instance, as heartbeats carry it. */
+export interface SchemaSupport {
+  /** Lowest version this build can read. */
+  readMin: number;
+  /** Highest version this build can read. */
+  readMax: number;
+  /** Version this build writes right now (may depend on flags). */
+  writes: number;
+}
+
+/** What a running instance reports every few seconds to the control store. */
+export interface InstanceHeartbeat {
+  service: string;
+  instanceId: string;
+  /** Build identifier, e.g. a git sha or release name. */
+  build: string;
+  /** Per target name (collection or key pattern): which versions it reads and writes. */
+  schemas: Record<string, SchemaSupport>;
+  /** Flag values the instance currently sees. */
+  flags: Record<string, boolean>;
+  /** When the heartbeat was written. */
+  at: Date;
+}
+
+/** The three flags each migration owns. */
+export interface MigrationFlags {
+  writeNew: string;
+  readNew: string;
+  writeOld: string;
+}
+
+export function flagNames(id: string): MigrationFlags {
+  return { writeNew: `${id}.write-new`, readNew: `${id}.read-new`, writeOld: `${id}.write-old` };
+}
+
+export function targetName(target: MigrationTarget): string {
+  return target.kind === 'mongo' ? target.collection : target.keyPattern;
+}
+
+export function strategyOf(def: Pick<MigrationDefinition, 'strategy'>): MigrationStrategy {
+  return def.strategy ?? { kind: 'expand-contract' };
+}

@@ -1,0 +1,267 @@
+import { hostname } from 'node:os';
+import { ThrottleOptions } from './adaptive-throttle';
+import { BackfillTarget, BatchEvent, RunResult, Step, TargetItem, runJob } from './backfill-runner';
+import { DataCounts, VerifyReport } from './gates';
+import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
+import { Actor, FlagAdmin, MigrationController, MigrationStatus } from './migration-controller';
+import { MigrationRegistry } from './migration-registry';
+import { Doc, MigrationDefinition, strategyOf } from './migration.types';
+import { Phase, describePhase, flagChanges, isPastContract, phasesOf } from './phases';
+import { ControlStore, QuarantineEntry } from './store.contract';
+
+/** The data jobs a runner can do. */
+export type JobKind = 'backfill' | 'verify' | 'contract' | 'down' | 'unexpand';
+
+/**
+ * What a store adapter (mongo, redis) provides. Small on purpose: the runner, the phases and the
+ * gates live in core; an adapter only knows how to read, compare-and-set and count its data.
+ */
+export interface MigrationBackend {
+  /** Control records, kept in the same database as the data. */
+  readonly store: ControlStore;
+  /** Data counts for the gates. */
+  counts(def: MigrationDefinition): Promise<DataCounts>;
+  /** The items a job walks, with compare-and-set writes. */
+  target(def: MigrationDefinition, job: JobKind): BackfillTarget;
+  /** Up to `size` items at version `from`, for round-trip checks and rate estimates. */
+  sample(def: MigrationDefinition, size: number): Promise<{ id: string; doc: Doc }[]>;
+  /** Optional: a step that restores the exact pre-migration item (rollback before contract). */
+  restoreStep?(def: MigrationDefinition): (item: TargetItem) => Step;
+}
+
+/** Options for {@link Migrator}. */
+export interface MigratorOptions {
+  registry: MigrationRegistry;
+  backend: MigrationBackend;
+  /** Changes flags on phase changes; without it flags are only recorded in the audit log. */
+  flags?: FlagAdmin;
+  throttle?: ThrottleOptions;
+  leaseTtlMs?: number;
+  /** Fewest live instances a gate requires. Default 1. */
+  minInstances?: number;
+  /** Runner identity for leases; default `host:pid`. */
+  owner?: string;
+}
+
+/** One migration in a dry-run plan. */
+export interface PlanEntry {
+  id: string;
+  description: string;
+  strategy: string;
+  currentPhase: Phase;
+  affected: number;
+  total: number;
+  phases: { phase: Phase; does: string; flags: Record<string, boolean> }[];
+  /** Items per second measured on a sample (read + up(), no writes). */
+  sampleRatePerSec: number;
+  /** Estimated seconds for the backfill at the sampled rate (writes included by a factor). */
+  estimatedBackfillSec: number;
+  reversible: boolean;
+}
+
+/** Options for running one job. */
+export interface RunOptions {
+  onBatch?: (event: BatchEvent) => void;
+  signal?: AbortSignal;
+  actor?: Actor;
+}
+
+/** Ties the registry, a store adapter and the phase controller into the operations the CLI offers. */
+export class Migrator {
+  readonly controller: MigrationController;
+  readonly owner: string;
+
+  constructor(private readonly options: MigratorOptions) {
+    this.owner = options.owner ?? `${hostname()}:${process.pid}`;
+    this.controller = new MigrationController({
+      registry: options.registry,
+      store: options.backend.store,
+      probe: { counts: (def) => options.backend.counts(def) },
+      flags: options.flags,
+      minInstances: options.minInstances,
+    });
+  }
+
+  get registry(): MigrationRegistry {
+    return this.options.registry;
+  }
+
+  get store(): ControlStore {
+    return this.options.backend.store;
+  }
+
+  status(id: string): Promise<MigrationStatus> {
+    return this.controller.status(id);
+  }
+
+  advance(id: string, who: Actor): Promise<Phase> {
+    return this.controller.advance(id, who);
+  }
+
+  /** Dry run: counts, phases with their flag changes, and a duration estimate. Writes nothing. */
+  async plan(ids?: string[]): Promise<PlanEntry[]> {
+    const defs = ids?.length ? ids.map((id) => this.registry.get(id)) : [...this.registry.all()];
+    const entries: PlanEntry[] = [];
+    for (const def of defs) {
+      const state = await this.store.state.load(def.id);
+      const counts = await this.options.backend.counts(def);
+      const total = await this.options.backend.target(def, 'verify').countRemaining();
+      const started = performance.now();
+      const sample = await this.options.backend.sample(def, 200);
+      const step = backfillStep(def);
+      for (const s of sample) step({ id: s.id, version: def.from, doc: s.doc, cas: null });
+      const secs = Math.max((performance.now() - started) / 1000, 1e-6);
+      const rate = sample.length ? sample.length / secs : 0;
+      const path = phasesOf(def);
+      const lazy = strategyOf(def).kind === 'additive' && (def.strategy as { backfill: string }).backfill === 'lazy';
+      entries.push({
+        id: def.id,
+        description: def.description,
+        strategy: lazy ? 'additive (read-time default, no backfill)' : strategyOf(def).kind,
+        currentPhase: state?.phase ?? 'pending',
+        affected: lazy ? 0 : counts.belowTarget,
+        total,
+        phases: path.slice(1).map((phase, i) => ({ phase, does: describePhase(def, phase), flags: flagChanges(def, path[i], phase) })),
+        sampleRatePerSec: Math.round(rate),
+        // A write costs more than a read; the sample only reads, so assume writes halve the rate.
+        estimatedBackfillSec: rate > 0 && !lazy ? Math.ceil(counts.belowTarget / (rate / 2)) : 0,
+        reversible: !!def.down,
+      });
+    }
+    return entries;
+  }
+
+  /** Runs one data job under a lease, resuming from its checkpoint. */
+  async run(id: string, job: JobKind, options: RunOptions = {}): Promise<RunResult> {
+    const def = this.registry.get(id);
+    const result = await runJob({
+      jobKey: `${id}:${job}`,
+      migrationId: id,
+      stage: job,
+      owner: this.owner,
+      store: this.store,
+      target: this.options.backend.target(def, job),
+      step: this.stepFor(def, job),
+      throttle: this.options.throttle,
+      leaseTtlMs: this.options.leaseTtlMs,
+      onBatch: options.onBatch,
+      signal: options.signal,
+    });
+    const who = options.actor ?? { actor: this.owner, reason: `${job} job` };
+    if (result.status === 'done' && job === 'backfill') await this.controller.recordBackfillDone(id, who);
+    return result;
+  }
+
+  /**
+   * Full verify pass: every item must be at `to` and satisfy `verify`. Failures are quarantined.
+   * Also runs the `down(up(doc))` round trip on a sample when one is available.
+   */
+  async verify(id: string, options: RunOptions & { shadowMismatches?: number } = {}): Promise<{ report: VerifyReport; roundTrip: RoundTripReport; result: RunResult }> {
+    const def = this.registry.get(id);
+    await this.store.leases.resetCheckpoint(`${id}:verify`);
+    const result = await this.run(id, 'verify', options);
+    const report: VerifyReport = {
+      at: new Date(),
+      checked: result.checkpoint.processed,
+      mismatches: result.checkpoint.quarantined,
+      shadowMismatches: options.shadowMismatches ?? 0,
+    };
+    if (result.status === 'done') {
+      await this.controller.recordVerify(id, report, options.actor ?? { actor: this.owner, reason: 'verify pass' });
+    }
+    const roundTrip = roundTripCheck(def, await this.options.backend.sample(def, 50));
+    return { report, roundTrip, result };
+  }
+
+  /**
+   * Rolls back. Before contract the flags go back first (old fields are intact, so old readers are
+   * safe at once), then the data is restored. After contract `down()` runs over the data first,
+   * then the flags go back. An irreversible migration past contract is refused with the reason.
+   */
+  async rollback(id: string, who: Actor, options: RunOptions = {}): Promise<RunResult | null> {
+    const def = this.registry.get(id);
+    const state = await this.controller.state(id);
+    this.controller.assertCanRollBack(def, state.phase);
+    if (state.phase === 'pending') {
+      await this.controller.markRolledBack(id, who);
+      return null;
+    }
+    await this.store.audit.append({ migrationId: id, at: new Date(), actor: who.actor, action: 'rollback-start', reason: who.reason, details: { phase: state.phase } });
+    const job: JobKind = isPastContract(state.phase) ? 'down' : 'unexpand';
+    await this.store.leases.resetCheckpoint(`${id}:${job}`);
+    const result = await this.run(id, job, { ...options, actor: who });
+    if (result.status !== 'done') return result;
+    await this.controller.markRolledBack(id, who);
+    return result;
+  }
+
+  pause(id: string, who: Actor) {
+    return this.controller.command(id, 'pause', who);
+  }
+
+  resume(id: string, who: Actor) {
+    return this.controller.command(id, 'run', who);
+  }
+
+  abort(id: string, who: Actor) {
+    return this.controller.command(id, 'abort', who);
+  }
+
+  quarantined(id: string): Promise<QuarantineEntry[]> {
+    return this.store.quarantine.list(id);
+  }
+
+  /**
+   * Re-runs the job that quarantined each document (after someone fixed it). Entries whose document
+   * now migrates (or is gone) are removed; the others stay with a fresh reason.
+   */
+  async retryQuarantined(id: string, who: Actor): Promise<{ fixed: string[]; still: QuarantineEntry[] }> {
+    const def = this.registry.get(id);
+    const entries = await this.store.quarantine.list(id);
+    const fixed: string[] = [];
+    for (const [stage, group] of groupBy(entries, (e) => e.stage)) {
+      const job = (['backfill', 'verify', 'contract', 'down', 'unexpand'].includes(stage) ? stage : 'backfill') as JobKind;
+      const target = this.options.backend.target(def, job);
+      const step = this.stepFor(def, job);
+      const items = await target.reread(group.map((e) => e.docId));
+      const found = new Set(items.map((i) => i.id));
+      for (const e of group) if (!found.has(e.docId)) fixed.push(e.docId);
+      for (const item of items) {
+        const s = step(item);
+        if (s.kind === 'quarantine') {
+          await this.store.quarantine.put({ migrationId: id, docId: item.id, reason: s.reason, stage, at: new Date() });
+          continue;
+        }
+        if (s.kind === 'write') {
+          const { conflicts } = await target.writeBatch([{ item, doc: s.doc, version: s.version }]);
+          if (conflicts.length) continue;
+        }
+        fixed.push(item.id);
+      }
+    }
+    for (const docId of fixed) await this.store.quarantine.remove(id, docId);
+    await this.store.audit.append({ migrationId: id, at: new Date(), actor: who.actor, action: 'quarantine-retry', reason: who.reason, details: { fixed: fixed.length } });
+    return { fixed, still: await this.store.quarantine.list(id) };
+  }
+
+  private stepFor(def: MigrationDefinition, job: JobKind): (item: TargetItem) => Step {
+    switch (job) {
+      case 'backfill':
+        return backfillStep(def);
+      case 'verify':
+        return verifyStep(def);
+      case 'contract':
+        return contractStep(def);
+      case 'down':
+        return downStep(def);
+      case 'unexpand':
+        return this.options.backend.restoreStep?.(def) ?? unexpandStep(def);
+    }
+  }
+}
+
+function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of list) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
+  return map;
+}
