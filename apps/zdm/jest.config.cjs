@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'zdm',
+  preset: '../../jest.preset.cjs',
+  rootDir: __dirname,
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'orders-domain',
+  preset: '../../../jest.preset.cjs',
+  rootDir: __dirname,
+};
