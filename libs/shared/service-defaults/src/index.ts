@@ -1,1 +1,26 @@
-export {};
+// Service defaults: config, logs, health, metrics, OpenAPI, graceful shutdown and safe input
+// for every zdm service (see README.md).
+export {
+  bootstrapService,
+  configureServiceApp,
+  createServiceApp,
+  type ServiceOptions,
+} from './lib/bootstrap/service-app';
+export { ConfigValidationError, loadServiceConfig, type ConfigProblem } from './lib/config/service-config.loader';
+export {
+  commonConfigSchema,
+  type CommonConfig,
+  envInt,
+  LOG_LEVELS,
+  type ServiceConfig,
+  type ServiceConfigSchema,
+} from './lib/config/service-config.schema';
+export { InjectServiceConfig, SERVICE_CONFIG } from './lib/config/service-config.token';
+export { ReadinessRegistry, type ReadinessCheck, type ReadinessCheckOptions } from './lib/health/readiness.registry';
+export type { ErrorResponse, FieldError } from './lib/http/error-response.types';
+export { MAX_INPUT_DEPTH } from './lib/http/operator-keys.middleware';
+export { shutDownGracefully, type GracefulShutdownOptions } from './lib/lifecycle/graceful-shutdown';
+export { ServiceLifecycle } from './lib/lifecycle/service-lifecycle.service';
+export { ROOT_LOGGER } from './lib/logging/service-logger.factory';
+export { UNMATCHED_ROUTE } from './lib/metrics/http-metrics.service';
+export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './lib/service-defaults.module';
