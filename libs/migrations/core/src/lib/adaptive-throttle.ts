@@ -34,7 +34,14 @@ export class AdaptiveThrottle {
     this.max = options.maxBatchSize ?? 2000;
     this.maxPause = options.maxPauseMs ?? 2000;
     this.basePause = options.basePauseMs ?? 0;
-    this.size = Math.min(this.max, Math.max(this.min, options.initialBatchSize ?? 500));
+    const initial = options.initialBatchSize ?? 500;
+    // A batch of 0 would read nothing and never advance the cursor, so sizes are whole and >= 1.
+    if (!Number.isInteger(this.min) || this.min < 1) throw new Error(`minBatchSize must be an integer >= 1, got ${this.min}`);
+    if (!Number.isInteger(this.max)) throw new Error(`maxBatchSize must be an integer, got ${this.max}`);
+    if (!(initial > 0) || !Number.isFinite(initial)) throw new Error(`initialBatchSize must be a positive number, got ${initial}`);
+    if (!(this.maxPause >= 0)) throw new Error(`maxPauseMs must be >= 0, got ${this.maxPause}`);
+    if (!(this.basePause >= 0)) throw new Error(`basePauseMs must be >= 0, got ${this.basePause}`);
+    this.size = Math.min(this.max, Math.max(this.min, Math.round(initial)));
     if (this.min > this.max) throw new Error(`minBatchSize (${this.min}) is larger than maxBatchSize (${this.max})`);
     if (!(this.target > 0)) throw new Error(`targetLatencyMs must be positive, got ${this.target}`);
   }
@@ -53,7 +60,7 @@ export class AdaptiveThrottle {
       this.size = Math.max(this.min, Math.floor(this.size / 2));
       this.pause = Math.min(this.maxPause, Math.max(10, this.pause * 2));
     } else if (latencyMs < this.target * 0.7) {
-      this.size = Math.min(this.max, Math.ceil(this.size * 1.1));
+      this.size = Math.min(this.max, this.size + Math.ceil(this.size / 10));
       this.pause = this.pause < 5 ? 0 : Math.floor(this.pause / 2);
     }
   }

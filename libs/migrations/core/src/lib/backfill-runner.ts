@@ -13,6 +13,8 @@ export interface TargetItem {
   doc: Doc;
   /** Whatever the adapter needs to compare-and-set this exact state (revision, raw value...). */
   cas: unknown;
+  /** Set by the adapter when the stored value cannot be decoded (e.g. not JSON); the item is quarantined with this reason. */
+  malformed?: string;
 }
 
 /** A page read by the runner. `cursor` is where the next page starts; `done` once the walk is over. */
@@ -128,8 +130,8 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
 
   let lease: Lease | null = await store.leases.acquire(jobKey, options.owner, ttl);
   let checkpoint = (await store.leases.readCheckpoint(jobKey)) ?? emptyCheckpoint();
-  const remainingAtStart = lease ? await target.countRemaining() : 0;
-  const progress = new ProgressTracker(checkpoint.processed + remainingAtStart, checkpoint.processed);
+  // The total grows by the remaining count once it is known (counted under the lease, below).
+  const progress = new ProgressTracker(checkpoint.processed, checkpoint.processed);
   if (!lease) return { status: 'lease-held', checkpoint, progress: progress.snapshot(), token: 0 };
   const token = lease.token;
   // Local deadline: a runner frozen past its lease (SIGSTOP, GC pause) notices before writing.
@@ -144,6 +146,20 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
   const assertFenced = () => {
     if (performance.now() > deadline) throw new LeaseLostError();
   };
+  // A full count can take longer than the lease (a SCAN over millions of keys): renew while it runs.
+  const countKeepingLease = async (): Promise<number> => {
+    let lost = false;
+    const timer = setInterval(() => void renew().catch(() => (lost = true)), Math.max(10, ttl / 3));
+    let remaining: number;
+    try {
+      remaining = await target.countRemaining();
+    } finally {
+      clearInterval(timer);
+    }
+    if (lost) throw new LeaseLostError();
+    await renew();
+    return remaining;
+  };
   const saveCheckpoint = async (next: Checkpoint) => {
     assertFenced();
     if (!(await store.leases.writeCheckpoint(jobKey, token, next))) throw new LeaseLostError();
@@ -155,6 +171,8 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
   };
 
   try {
+    const remainingAtStart = await countKeepingLease();
+    progress.grow(remainingAtStart);
     if (checkpoint.done) {
       // A finished job is started again only when there is work left; then it walks from the start.
       if (remainingAtStart === 0) return await finish('done');
@@ -202,7 +220,7 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
 
       if (batch.done) {
         pass++;
-        const left = await target.countRemaining();
+        const left = await countKeepingLease();
         if (left > 0 && writtenThisPass > 0 && pass < maxPasses) {
           // Items written behind the cursor by others (or lost races) get another pass.
           progress.grow(left);
@@ -247,6 +265,9 @@ async function applyBatch(
   const counts = { written: 0, skipped: 0, conflicts: 0, quarantined: 0 };
   let pending = items;
   for (let attempt = 0; pending.length > 0; attempt++) {
+    // Renew first: a runner that lost its lease must not even record quarantine entries.
+    await renew();
+    assertFenced();
     const changes: ItemChange[] = [];
     for (const item of pending) {
       const step = safeStep(options.step, item);
@@ -263,7 +284,6 @@ async function applyBatch(
       } else changes.push({ item, doc: step.doc, version: step.version });
     }
     if (changes.length === 0) break;
-    await renew();
     assertFenced();
     const { conflicts } = await options.target.writeBatch(changes);
     counts.written += changes.length - conflicts.length;
@@ -276,7 +296,9 @@ async function applyBatch(
   return counts;
 }
 
-function safeStep(step: RunJobOptions['step'], item: TargetItem): Step {
+/** Runs `step` on one item; an undecodable item or a throwing step becomes a quarantine decision. */
+export function safeStep(step: RunJobOptions['step'], item: TargetItem): Step {
+  if (item.malformed) return { kind: 'quarantine', reason: item.malformed };
   try {
     return step(item);
   } catch (err) {

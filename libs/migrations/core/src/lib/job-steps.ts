@@ -1,5 +1,5 @@
 import { Step, TargetItem } from './backfill-runner';
-import { Doc, MigrationDefinition } from './migration.types';
+import { Doc, MigrationDefinition, strategyOf } from './migration.types';
 
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -23,22 +23,36 @@ export function backfillStep(def: MigrationDefinition): (item: TargetItem) => St
     if (item.version < def.from) {
       return { kind: 'quarantine', reason: `at version ${item.version}, below this step's from (${def.from}); run the earlier step first` };
     }
-    let next: Doc;
-    try {
-      next = def.up(item.doc);
-    } catch (err) {
-      return { kind: 'quarantine', reason: `up threw: ${reasonOf(err)}` };
-    }
-    if (!next || typeof next !== 'object') return { kind: 'quarantine', reason: 'up returned no document' };
-    const failed = verifyFailure(def, next);
-    if (failed) return { kind: 'quarantine', reason: failed };
-    return { kind: 'write', doc: next, version: def.to };
+    const next = verifiedUp(def, item.doc);
+    return 'reason' in next ? { kind: 'quarantine', reason: next.reason } : { kind: 'write', doc: next.doc, version: def.to };
   };
 }
 
-/** Verify pass: reads only; items below `to` or failing `verify` are quarantined. */
+/** `up(doc)` checked by `verify`: the new document, or why it cannot be used. */
+function verifiedUp(def: MigrationDefinition, doc: Doc): { doc: Doc } | { reason: string } {
+  let next: Doc;
+  try {
+    next = def.up(doc);
+  } catch (err) {
+    return { reason: `up threw: ${reasonOf(err)}` };
+  }
+  if (!next || typeof next !== 'object') return { reason: 'up returned no document' };
+  const failed = verifyFailure(def, next);
+  return failed ? { reason: failed } : { doc: next };
+}
+
+/**
+ * Verify pass: reads only; items below `to` or failing `verify` are quarantined. A lazy additive
+ * migration leaves `from` items at rest on purpose, so for those it verifies what readers see: `up(doc)`.
+ */
 export function verifyStep(def: MigrationDefinition): (item: TargetItem) => Step {
+  const strategy = strategyOf(def);
+  const lazy = strategy.kind === 'additive' && strategy.backfill === 'lazy';
   return (item) => {
+    if (lazy && item.version === def.from) {
+      const upcast = verifiedUp(def, item.doc);
+      return 'reason' in upcast ? { kind: 'quarantine', reason: upcast.reason } : { kind: 'skip' };
+    }
     if (item.version < def.to) return { kind: 'quarantine', reason: `still at version ${item.version}, expected ${def.to}` };
     const failed = verifyFailure(def, item.doc);
     return failed ? { kind: 'quarantine', reason: failed } : { kind: 'skip' };
@@ -77,6 +91,7 @@ export function unexpandStep(def: MigrationDefinition): (item: TargetItem) => St
   const added = def.addedFields ?? [];
   return (item) => {
     if (item.version < def.to) return { kind: 'skip' };
+    if (item.version > def.to) return { kind: 'quarantine', reason: `at version ${item.version}, above this step's to (${def.to})` };
     const next: Doc = { ...item.doc };
     for (const f of added) delete next[f];
     return { kind: 'write', doc: next, version: def.from };

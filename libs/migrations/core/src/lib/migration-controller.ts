@@ -82,6 +82,15 @@ export class MigrationController {
       backfillDone: !!state.backfillDoneAt,
       minInstances: this.options.minInstances,
     });
+    // The checksum is recorded when the migration leaves pending; code edited after that may not advance.
+    const checksum = checksumOf(def);
+    if (state.phase !== 'pending' && state.checksum !== checksum) {
+      gates.push({
+        gate: 'checksum-unchanged',
+        ok: false,
+        detail: `started with checksum ${state.checksum}, the code now has ${checksum}; write a new migration instead of editing a started one`,
+      });
+    }
     return {
       id,
       description: def.description,

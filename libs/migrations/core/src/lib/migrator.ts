@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ThrottleOptions } from './adaptive-throttle';
-import { BackfillTarget, BatchEvent, RunResult, Step, TargetItem, runJob } from './backfill-runner';
+import { BackfillTarget, BatchEvent, RunResult, Step, TargetItem, runJob, safeStep } from './backfill-runner';
 import { DataCounts, VerifyReport } from './gates';
 import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
 import { Actor, FlagAdmin, MigrationController, MigrationStatus } from './migration-controller';
@@ -175,8 +175,9 @@ export class Migrator {
 
   /**
    * Rolls back. Before contract the flags go back first (old fields are intact, so old readers are
-   * safe at once), then the data is restored. After contract `down()` runs over the data first,
-   * then the flags go back. An irreversible migration past contract is refused with the reason.
+   * safe at once) and the migration is marked rolled back, then the data is restored; if that job
+   * does not finish, `run(id, 'unexpand')` resumes it. After contract `down()` runs over the data
+   * first, then the flags go back. An irreversible migration past contract is refused with the reason.
    */
   async rollback(id: string, who: Actor, options: RunOptions = {}): Promise<RunResult | null> {
     const def = this.registry.get(id);
@@ -187,11 +188,15 @@ export class Migrator {
       return null;
     }
     await this.store.audit.append({ migrationId: id, at: new Date(), actor: who.actor, action: 'rollback-start', reason: who.reason, details: { phase: state.phase } });
-    const job: JobKind = isPastContract(state.phase) ? 'down' : 'unexpand';
+    const pastContract = isPastContract(state.phase);
+    // Before contract: flags back first (this also sets the runners' command back to run).
+    if (!pastContract) await this.controller.markRolledBack(id, who);
+    // A rollback is an explicit order: an earlier pause or abort must not hold up its job.
+    else if (state.command !== 'run') await this.controller.command(id, 'run', who);
+    const job: JobKind = pastContract ? 'down' : 'unexpand';
     await this.store.leases.resetCheckpoint(`${id}:${job}`);
     const result = await this.run(id, job, { ...options, actor: who });
-    if (result.status !== 'done') return result;
-    await this.controller.markRolledBack(id, who);
+    if (pastContract && result.status === 'done') await this.controller.markRolledBack(id, who);
     return result;
   }
 
@@ -227,7 +232,7 @@ export class Migrator {
       const found = new Set(items.map((i) => i.id));
       for (const e of group) if (!found.has(e.docId)) fixed.push(e.docId);
       for (const item of items) {
-        const s = step(item);
+        const s = safeStep(step, item);
         if (s.kind === 'quarantine') {
           await this.store.quarantine.put({ migrationId: id, docId: item.id, reason: s.reason, stage, at: new Date() });
           continue;

@@ -1,0 +1,152 @@
+import { Doc, InstanceHeartbeat, MigrationDefinition, SchemaSupport, flagNames, targetName } from '../migration.types';
+import { FlagAdmin } from '../migration-controller';
+import { flagsForPhase } from '../phases';
+import { ControlStore, MigrationState, RunnerCommand } from '../store.contract';
+
+/** Shape of a customer before `customers.full-name` (v1). */
+export interface CustomerV1 extends Doc {
+  firstName: string;
+  lastName: string;
+}
+
+/** Shape after `customers.full-name` (v2); old fields are kept until contract. */
+export interface CustomerV2 extends Doc {
+  fullName: string;
+}
+
+/**
+ * The reference expand/contract migration used across the specs: `firstName` + `lastName` become
+ * `fullName`. `up` throws on a customer without a first name so specs can exercise quarantine.
+ */
+export function fullNameMigration(overrides: Partial<MigrationDefinition> = {}): MigrationDefinition {
+  const def: MigrationDefinition<CustomerV1, CustomerV2> = {
+    id: 'customers.full-name',
+    description: 'firstName + lastName -> fullName',
+    service: 'customers',
+    target: { kind: 'mongo', collection: 'customers' },
+    from: 1,
+    to: 2,
+    up: (doc) => {
+      if (typeof doc.firstName !== 'string') throw new Error('firstName is missing');
+      return { ...doc, fullName: `${doc.firstName} ${doc.lastName}` };
+    },
+    down: (doc) => {
+      const { fullName, ...rest } = doc;
+      const [firstName, ...last] = fullName.split(' ');
+      return { ...rest, firstName, lastName: last.join(' ') };
+    },
+    verify: (doc) => (typeof doc.fullName === 'string' && doc.fullName.trim().length > 0) || 'fullName is empty',
+    removedFields: ['firstName', 'lastName'],
+    addedFields: ['fullName'],
+  };
+  return { ...(def as unknown as MigrationDefinition), ...overrides };
+}
+
+/** An additive migration (`tier` defaults to `basic`) with eager or lazy backfill. */
+export function tierMigration(backfill: 'eager' | 'lazy', overrides: Partial<MigrationDefinition> = {}): MigrationDefinition {
+  return {
+    id: 'customers.tier',
+    description: 'adds tier, default basic',
+    service: 'customers',
+    target: { kind: 'mongo', collection: 'customers' },
+    from: 2,
+    to: 3,
+    strategy: { kind: 'additive', backfill },
+    up: (doc) => ({ ...doc, tier: 'basic' }),
+    verify: (doc) => ['basic', 'gold'].includes(doc['tier'] as string) || `unknown tier ${String(doc['tier'])}`,
+    addedFields: ['tier'],
+    ...overrides,
+  };
+}
+
+/** A customer document as stored at v1. */
+export function customer(i: number): CustomerV1 {
+  return { firstName: `First${i}`, lastName: `Last${i}` };
+}
+
+/** Zero-padded ids sort in insertion order, as `_id`s do. */
+export const docId = (i: number): string => `c${String(i).padStart(5, '0')}`;
+
+/** A heartbeat of one live instance; by default a `customers` build that reads v1..v2 and writes v1. */
+export function heartbeat(
+  instanceId: string,
+  schema: Partial<SchemaSupport> = {},
+  flags: Record<string, boolean> = {},
+  overrides: Partial<InstanceHeartbeat> = {},
+): InstanceHeartbeat {
+  return {
+    service: 'customers',
+    instanceId,
+    build: `build-${instanceId}`,
+    schemas: { customers: { readMin: 1, readMax: 2, writes: 1, ...schema } },
+    flags,
+    at: new Date(),
+    ...overrides,
+  };
+}
+
+/** Flags every instance sees once the migration's flags are all in the given state. */
+export function seenFlags(id: string, values: { writeNew?: boolean; readNew?: boolean; writeOld?: boolean }): Record<string, boolean> {
+  const names = flagNames(id);
+  const seen: Record<string, boolean> = {};
+  for (const key of ['writeNew', 'readNew', 'writeOld'] as const) {
+    const value = values[key];
+    if (value !== undefined) seen[names[key]] = value;
+  }
+  return seen;
+}
+
+/** A {@link FlagAdmin} that records every call in order. */
+export function recordingFlags(log: string[] = []): FlagAdmin & { calls: { flag: string; enabled: boolean }[]; log: string[] } {
+  const calls: { flag: string; enabled: boolean }[] = [];
+  return {
+    calls,
+    log,
+    async set(flag, enabled) {
+      calls.push({ flag, enabled });
+      log.push(`flag ${flag}=${enabled}`);
+    },
+  };
+}
+
+/**
+ * Live instances of a migration's service that see whatever the {@link FlagAdmin} last set, as
+ * Unleash clients would: they read `from`..`to` and write `to` once write-new is on.
+ */
+export function simulatedFleet(def: MigrationDefinition, instanceIds: readonly string[] = ['i1', 'i2'], log: string[] = []) {
+  const seen: Record<string, boolean> = { ...flagsForPhase(def, 'pending') };
+  const admin = recordingFlags(log);
+  const flags: typeof admin = {
+    ...admin,
+    async set(flag, enabled) {
+      seen[flag] = enabled;
+      await admin.set(flag, enabled);
+    },
+  };
+  return {
+    flags,
+    seen,
+    /** Every instance reports what it sees now. */
+    async beat(store: ControlStore): Promise<void> {
+      const writes = seen[flagNames(def.id).writeNew] ? def.to : def.from;
+      for (const instanceId of instanceIds) {
+        await store.heartbeats.beat(
+          heartbeat(instanceId, {}, { ...seen }, { service: def.service, schemas: { [targetName(def.target)]: { readMin: def.from, readMax: def.to, writes } } }),
+          60_000,
+        );
+      }
+    },
+  };
+}
+
+/** Sets the operator command of a migration directly in the store (compare-and-set on its revision). */
+export async function setCommand(store: ControlStore, id: string, command: RunnerCommand): Promise<void> {
+  const current = await store.state.load(id);
+  const next: MigrationState = current
+    ? { ...current, command, updatedAt: new Date() }
+    : { id, phase: 'backfill', revision: 0, checksum: '-', command, updatedAt: new Date() };
+  if (!(await store.state.save(next, current?.revision ?? 0))) throw new Error(`command for ${id} raced`);
+}
+
+/** Resolves after `ms` milliseconds of real time. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
