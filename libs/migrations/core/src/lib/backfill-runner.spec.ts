@@ -262,6 +262,21 @@ describe('runJob', () => {
     expect(await store.quarantine.list(def.id)).toEqual([]);
   });
 
+  it('keeps its lease through a count that takes longer than the lease, so no other runner takes over', async () => {
+    const options = job({ leaseTtlMs: 60 });
+    const count = options.target.countRemaining.bind(options.target);
+    let rivalDuringCount: unknown = 'not tried';
+    options.target.countRemaining = async () => {
+      await sleep(200);
+      rivalDuringCount = await store.leases.acquire(JOB, 'runner-b', 1_000);
+      return count();
+    };
+    const result = await runJob(options);
+    expect(rivalDuringCount).toBeNull();
+    expect(result).toMatchObject({ status: 'done', token: 1 });
+    expect(versions().every((v) => v === 2)).toBe(true);
+  });
+
   it('reports progress with a rate and an ETA after every batch', async () => {
     const events: BatchEvent[] = [];
     await runJob(job({ onBatch: (e) => events.push(e) }));

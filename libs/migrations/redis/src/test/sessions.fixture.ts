@@ -1,0 +1,87 @@
+import type Redis from 'ioredis';
+import { Doc, MigrationDefinition, defineMigration } from '@zdm/migrations-core';
+
+/** v1 session: split name. v2 adds `fullName` and keeps the old fields until contract. */
+export interface SessionV1 extends Doc {
+  firstName: string;
+  lastName: string;
+}
+
+export interface SessionV2 extends Doc {
+  fullName: string;
+}
+
+/** The fixture migration over `<prefix>s:*`: firstName + lastName -> fullName, v1 -> v2. */
+export function sessionMigration(prefix: string, versioning: 'value' | 'key-name', options: { reversible?: boolean } = {}): MigrationDefinition {
+  const def = defineMigration<SessionV1, SessionV2>({
+    id: 'sessions.full-name',
+    description: 'sessions: firstName + lastName -> fullName',
+    service: 'sessions',
+    target: { kind: 'redis', keyPattern: `${prefix}s:*`, versioning },
+    from: 1,
+    to: 2,
+    up: (doc) => {
+      if (typeof doc.firstName !== 'string') throw new Error('firstName is missing');
+      return { ...doc, fullName: `${doc.firstName} ${doc.lastName}` };
+    },
+    down: (doc) => {
+      const { fullName, ...rest } = doc;
+      const [firstName, ...last] = fullName.split(' ');
+      return { ...rest, firstName, lastName: last.join(' ') };
+    },
+    verify: (doc) => (typeof doc.fullName === 'string' && doc.fullName.length > 1) || `fullName is ${JSON.stringify(doc.fullName)}`,
+    removedFields: ['firstName', 'lastName'],
+    addedFields: ['fullName'],
+  }) as unknown as MigrationDefinition;
+  if (options.reversible === false) delete def.down;
+  return def;
+}
+
+export const sessionKey = (prefix: string, i: number) => `${prefix}s:${i}`;
+export const sessionV1 = (i: number): SessionV1 => ({ firstName: `f${i}`, lastName: `l${i}` });
+
+/**
+ * Stores `count` v1 sessions as JSON strings. Every tenth key has no expiry, the others expire in
+ * 300..600 s. Returns each key's absolute expiry in ms (-1 without expiry).
+ */
+export async function seedSessions(redis: Redis, prefix: string, count: number): Promise<Map<string, number>> {
+  const expiries = new Map<string, number>();
+  for (let start = 0; start < count; start += 5000) {
+    const pipeline = redis.pipeline();
+    const now = Date.now();
+    for (let i = start; i < Math.min(count, start + 5000); i++) {
+      const key = sessionKey(prefix, i);
+      const value = JSON.stringify(sessionV1(i));
+      if (i % 10 === 0) {
+        pipeline.set(key, value);
+        expiries.set(key, -1);
+      } else {
+        const ttl = 300_000 + ((i * 7919) % 300_000);
+        pipeline.set(key, value, 'PX', ttl);
+        expiries.set(key, now + ttl);
+      }
+    }
+    await pipeline.exec();
+  }
+  return expiries;
+}
+
+/** Keys whose expiry moved by more than `toleranceMs` (or was added or dropped), with what was found. */
+export async function expiryDrift(redis: Redis, expiries: Map<string, number>, toleranceMs: number): Promise<string[]> {
+  const keys = [...expiries.keys()];
+  const bad: string[] = [];
+  for (let start = 0; start < keys.length; start += 5000) {
+    const chunk = keys.slice(start, start + 5000);
+    const pipeline = redis.pipeline();
+    for (const k of chunk) pipeline.pttl(k);
+    const now = Date.now();
+    const replies = (await pipeline.exec()) ?? [];
+    chunk.forEach((k, i) => {
+      const pttl = Number(replies[i]?.[1]);
+      const expected = expiries.get(k) as number;
+      const ok = expected === -1 ? pttl === -1 : pttl > 0 && Math.abs(now + pttl - expected) <= toleranceMs;
+      if (!ok) bad.push(`${k}: pttl ${pttl}, expected ${expected === -1 ? 'none' : expected - now}`);
+    });
+  }
+  return bad;
+}
