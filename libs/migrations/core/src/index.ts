@@ -10,3 +10,4 @@ export * from './lib/backfill-runner';
 export * from './lib/job-steps';
 export * from './lib/migration-controller';
 export * from './lib/migrator';
+export * from './lib/zdm-config';
