@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Installs what the local fallback of @zdm/dev-services needs on Debian/Ubuntu:
+#   - redis-server and nginx (apt; `apt-get update` only when something is missing)
+#   - FerretDB v1.24.2 (MongoDB-compatible, SQLite handler), built with Go into $(go env GOPATH)/bin
+#   - checks Node: `npm ci` installs Node 24 (the `node` devDependency), which npm scripts use
+# Idempotent: when everything is present it only checks (a second or so).
+# Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB).
+set -euo pipefail
+
+FERRETDB_VERSION=v1.24.2
+FERRETDB_MODULE=github.com/FerretDB/FerretDB
+started=$(date +%s%N)
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+die() {
+  printf '[setup] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- privileges -------------------------------------------------------------
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else SUDO=(missing-sudo); fi
+fi
+
+# --- apt packages -------------------------------------------------------------
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ]; }
+missing=()
+have redis-server || missing+=(redis-server)
+have nginx || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and this is not a Debian/Ubuntu system: install them with your package manager"
+  [ "${SUDO[0]:-}" = missing-sudo ] && die "missing ${missing[*]}: run as root or install sudo, or run: apt-get install ${missing[*]}"
+  say "installing ${missing[*]} (apt)"
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+say "redis-server: $( (redis-server --version 2>/dev/null || /usr/bin/redis-server --version) | sed -n 's/.*\(v=[^ ]*\).*/\1/p')"
+say "nginx: $( (nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1) | sed 's/^nginx version: //')"
+
+# --- Go -----------------------------------------------------------------------
+GO=$(command -v go 2>/dev/null || true)
+[ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+go_hint="Go >= 1.24 is needed to build FerretDB: install it from https://go.dev/dl/ (tarball into /usr/local/go, then add /usr/local/go/bin to PATH) or with \`apt-get install golang-go\` where that is >= 1.24; alternatively put a ferretdb ${FERRETDB_VERSION} binary on PATH or in FERRETDB_BIN, or use Docker (dev-services then uses testcontainers)"
+
+# --- FerretDB -------------------------------------------------------------------
+ferretdb_ok() { [ -n "$1" ] && [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "version: ${FERRETDB_VERSION}$"; }
+
+if [ "${ZDM_SETUP_SKIP_FERRETDB:-}" = 1 ]; then
+  say "FerretDB: skipped (ZDM_SETUP_SKIP_FERRETDB=1)"
+else
+  candidates=("${FERRETDB_BIN:-}" "$(command -v ferretdb 2>/dev/null || true)" "$HOME/go/bin/ferretdb")
+  if [ -n "$GO" ]; then
+    gobin=$("$GO" env GOBIN)
+    [ -n "$gobin" ] || gobin="$("$GO" env GOPATH)/bin"
+    candidates+=("$gobin/ferretdb")
+  fi
+  found=""
+  for c in "${candidates[@]}"; do
+    if ferretdb_ok "$c"; then
+      found=$c
+      break
+    fi
+  done
+  if [ -n "$found" ]; then
+    say "FerretDB ${FERRETDB_VERSION}: $found"
+  else
+    [ -n "$GO" ] || die "FerretDB ${FERRETDB_VERSION} not found. $go_hint"
+    say "FerretDB ${FERRETDB_VERSION}: not found, building into $gobin (takes about a minute; $("$GO" version))"
+    mkdir -p "$gobin"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    if GOBIN="$gobin" "$GO" install "${FERRETDB_MODULE}/cmd/ferretdb@${FERRETDB_VERSION}" >"$work/install.log" 2>&1 && ferretdb_ok "$gobin/ferretdb"; then
+      say "built with go install"
+    else
+      # `go install` can fail on the module proxy's deprecation lookup, and a binary built
+      # from the module zip lacks build/version/version.txt (it panics). Build from source.
+      say "go install did not give a working binary ($(tail -n 1 "$work/install.log" 2>/dev/null)); building from the module source"
+      json=$("$GO" mod download -json "${FERRETDB_MODULE}@${FERRETDB_VERSION}") || die "go mod download ${FERRETDB_MODULE}@${FERRETDB_VERSION} failed: $json"
+      dir=$(printf '%s\n' "$json" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+      [ -n "$dir" ] && [ -d "$dir" ] || die "go mod download gave no source directory: $json"
+      cp -R "$dir/." "$work/src"
+      chmod -R u+w "$work/src"
+      echo "$FERRETDB_VERSION" >"$work/src/build/version/version.txt"
+      (cd "$work/src" && "$GO" build -o "$gobin/ferretdb" ./cmd/ferretdb) || die "go build of FerretDB failed (see above)"
+      ferretdb_ok "$gobin/ferretdb" || die "the FerretDB binary built at $gobin/ferretdb does not run: $("$gobin/ferretdb" --version 2>&1 | head -n 3)"
+    fi
+    say "FerretDB ${FERRETDB_VERSION}: $gobin/ferretdb"
+  fi
+fi
+
+# --- Node -----------------------------------------------------------------------
+command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js with npm (any version >= 18; e.g. apt-get install nodejs npm); \`npm ci\` then adds Node 24"
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ -x node_modules/.bin/node ] && [ "$(node_major node_modules/.bin/node)" -ge 22 ]; then
+  say "Node: $(node_modules/.bin/node --version) (node_modules/.bin/node; npm scripts use it)"
+elif command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge 22 ]; then
+  say "Node: $(node --version) (system)"
+else
+  say "Node >= 22 not installed yet: \`npm ci\` installs Node 24 (the \`node\` devDependency) and npm scripts use it; in a shell use node_modules/.bin/node or nvm (.nvmrc)"
+fi
+
+say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"
