@@ -1,1 +1,11 @@
-export {};
+export * from './lib/flags/flag-source.contract';
+export * from './lib/flags/static.flag-source';
+export * from './lib/flags/unleash.flag-source';
+export * from './lib/flags/unleash-admin.client';
+export * from './lib/heartbeat/build-schemas.service';
+export * from './lib/heartbeat/instance-heartbeats.service';
+export * from './lib/readiness/read-compatibility.check';
+export * from './lib/readiness/migrations-health.indicator';
+export * from './lib/metrics/migration-metrics.service';
+export * from './lib/migrations.options';
+export { MigrationsModule } from './lib/migrations.module';

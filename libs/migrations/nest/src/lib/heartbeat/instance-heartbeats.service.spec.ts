@@ -1,0 +1,84 @@
+import { HeartbeatStore, createInMemoryControlStore } from '@zdm/migrations-core';
+import { StaticFlagSource } from '../flags/static.flag-source';
+import { customersRegistry } from '../../testing/customers-migrations.fixture';
+import { waitFor } from '../../testing/wait-for.helper';
+import { InstanceHeartbeats } from './instance-heartbeats.service';
+import { BuildSchemas, defaultReadRanges } from './build-schemas.service';
+
+const W = 'customers.full-name.write-new';
+const identity = { service: 'customers', instanceId: 'customers-1', build: 'v2' };
+
+function setup(store: HeartbeatStore = createInMemoryControlStore().heartbeats, intervalMs = 40) {
+  const registry = customersRegistry();
+  const flags = StaticFlagSource.withSafeDefaults(registry.all());
+  const schemas = new BuildSchemas(registry, defaultReadRanges(registry, 'customers'), flags);
+  const heartbeats = new InstanceHeartbeats(store, identity, schemas, { intervalMs });
+  return { store, flags, schemas, heartbeats };
+}
+
+describe('InstanceHeartbeats', () => {
+  it('writes a heartbeat at start with the schemas the build supports and the flags it sees', async () => {
+    const { store, heartbeats } = setup();
+    await heartbeats.start();
+    const [hb] = await store.live();
+    expect(hb).toMatchObject({
+      ...identity,
+      schemas: { customers: { readMin: 1, readMax: 2, writes: 1 }, 'session:*': { readMin: 1, readMax: 2, writes: 1 } },
+      flags: { [W]: false, 'customers.full-name.write-old': true },
+    });
+    await heartbeats.stop();
+  });
+
+  it('beats at once when a flag changes, reporting the new write version', async () => {
+    const { store, flags, heartbeats } = setup(undefined, 60_000);
+    await heartbeats.start();
+    flags.set(W, true);
+    const hb = await waitFor('a heartbeat writing v2', async () => (await store.live()).find((h) => h.schemas['customers'].writes === 2));
+    expect(hb?.flags[W]).toBe(true);
+    await heartbeats.stop();
+  });
+
+  it('keeps beating every interval, so the heartbeat stays live past its ttl', async () => {
+    const { store, heartbeats } = setup(undefined, 30);
+    await heartbeats.start();
+    const first = heartbeats.last()?.at.getTime() ?? 0;
+    await waitFor('a later heartbeat', () => (heartbeats.last()?.at.getTime() ?? 0) > first);
+    await new Promise((r) => setTimeout(r, heartbeats.ttlMs + 20));
+    expect(await store.live()).toHaveLength(1);
+    await heartbeats.stop();
+  });
+
+  it('removes the heartbeat on stop and writes none afterwards, even when flags change', async () => {
+    const { store, flags, heartbeats } = setup();
+    await heartbeats.start();
+    await heartbeats.stop();
+    flags.set(W, true);
+    expect(await heartbeats.beat()).toBeNull();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await store.live()).toEqual([]);
+  });
+
+  it('survives a store that fails for a while and beats again once it is back', async () => {
+    const inner = createInMemoryControlStore().heartbeats;
+    let failures = 3;
+    const flaky: HeartbeatStore = {
+      ...inner,
+      beat: async (hb, ttl) => {
+        if (failures-- > 0) throw new Error('store down');
+        await inner.beat(hb, ttl);
+      },
+    };
+    const { heartbeats } = setup(flaky, 20);
+    await heartbeats.start();
+    expect(heartbeats.last()).toBeNull();
+    await waitFor('a heartbeat after the store recovered', async () => (await inner.live()).length === 1);
+    await heartbeats.stop();
+  });
+
+  it('refuses a ttl that is not longer than the interval', () => {
+    const { store, schemas } = setup();
+    expect(() => new InstanceHeartbeats(store, identity, schemas, { intervalMs: 1000, ttlMs: 1000 })).toThrow(
+      'heartbeat ttlMs (1000) must be longer than intervalMs (1000)',
+    );
+  });
+});
