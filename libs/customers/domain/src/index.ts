@@ -1,1 +1,2 @@
 export * from './lib/customer-name';
+export * from './lib/customers.migrations';

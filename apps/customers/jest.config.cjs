@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'customers',
+  preset: '../../jest.preset.cjs',
+  rootDir: __dirname,
+};

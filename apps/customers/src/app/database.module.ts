@@ -1,0 +1,37 @@
+import { Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ReadinessRegistry, SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
+import mongoose, { Connection } from 'mongoose';
+import { customersConfig } from './customers.config';
+
+/** Injection token of the service's mongoose connection. */
+export const MONGO_CONNECTION = Symbol('customers:MONGO_CONNECTION');
+
+/** Opens the connection; startup fails with the reason when MongoDB cannot be reached. */
+export async function openConnection(config: ServiceConfig<typeof customersConfig>): Promise<Connection> {
+  return mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 5_000 }).asPromise();
+}
+
+/** Registers the `mongo` readiness check, and closes the connection last (after heartbeats are removed). */
+@Injectable()
+export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(MONGO_CONNECTION) private readonly connection: Connection,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  onModuleInit() {
+    this.readiness.register('mongo', () => this.connection.db?.admin().ping().then(() => undefined), { timeoutMs: 1_000 });
+  }
+
+  async onApplicationShutdown() {
+    await this.connection.close();
+  }
+}
+
+/** The service's one MongoDB connection: customers and their migration control records share the database. */
+@Global()
+@Module({
+  providers: [{ provide: MONGO_CONNECTION, inject: [SERVICE_CONFIG], useFactory: openConnection }, DatabaseLifecycle],
+  exports: [MONGO_CONNECTION],
+})
+export class DatabaseModule {}

@@ -1,0 +1,90 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { integrationServices } from '@zdm/dev-services';
+import type { ControlStore, InstanceHeartbeat } from '@zdm/migrations-core';
+import { createMongoControlStore } from '@zdm/migrations-mongo';
+import mongoose, { Connection } from 'mongoose';
+import request from 'supertest';
+import { startCustomersApp } from '../testing/customers-app.fixture';
+import { waitFor } from '../testing/wait-for';
+
+jest.setTimeout(60_000);
+
+const services = integrationServices(['mongo']);
+
+describe('the v1 build and its migration bookkeeping (FerretDB)', () => {
+  let db: Connection;
+  let store: ControlStore;
+  const env = () => ({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, HEARTBEAT_INTERVAL_MS: '200', BUILD: 'test-build' });
+  const beatOf = async (instanceId: string) => (await store.heartbeats.live()).find((hb) => hb.instanceId === instanceId);
+
+  beforeAll(async () => {
+    db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
+    store = createMongoControlStore(db.db as NonNullable<Connection['db']>);
+  });
+  afterAll(() => db?.close());
+
+  it('beats every interval with its service, build, read range and write version, and removes the heartbeat on graceful shutdown', async () => {
+    const app = await startCustomersApp({ ...env(), INSTANCE_ID: 'customers-hb-1' });
+    let closed = false;
+    try {
+      const first = await waitFor('a heartbeat', () => beatOf('customers-hb-1'));
+      expect(first).toMatchObject({
+        service: 'customers',
+        instanceId: 'customers-hb-1',
+        build: 'test-build',
+        schemas: { customers: { readMin: 1, readMax: 1, writes: 1 } },
+        flags: {},
+      });
+      const later = await waitFor('a newer heartbeat', async () => {
+        const hb = await beatOf('customers-hb-1');
+        return hb && hb.at > first.at ? hb : undefined;
+      });
+      expect(later.at.getTime() - first.at.getTime()).toBeLessThan(2_000);
+      await app.close();
+      closed = true;
+      expect(await beatOf('customers-hb-1')).toBeUndefined();
+    } finally {
+      if (!closed) await app.close();
+    }
+  });
+
+  describe('next to a build that writes v2', () => {
+    let app: NestExpressApplication;
+    let http: ReturnType<typeof request>;
+    const green: InstanceHeartbeat = {
+      service: 'customers',
+      instanceId: 'customers-green-fake',
+      build: 'green',
+      schemas: { customers: { readMin: 1, readMax: 2, writes: 2 } },
+      flags: {},
+      at: new Date(),
+    };
+
+    beforeAll(async () => {
+      app = await startCustomersApp({ ...env(), INSTANCE_ID: 'customers-v1-ready' });
+      http = request(app.getHttpServer());
+    });
+    afterAll(() => app?.close());
+
+    it('is ready while every live instance writes v1, unready while one writes v2, and ready again once it is gone', async () => {
+      await http.get('/health/ready').expect(200);
+      await store.heartbeats.beat({ ...green, at: new Date() }, 30_000);
+      const res = await http.get('/health/ready').expect(503);
+      expect(JSON.stringify(res.body)).toContain('instance customers-green-fake (build green) writes customers v2, but this build reads only v1..v1');
+      await store.heartbeats.remove(green.instanceId);
+      await http.get('/health/ready').expect(200);
+    });
+
+    it('answers 503 naming both versions for a document stamped v2, and leaves it untouched', async () => {
+      const { insertedId } = await db.collection('customers').insertOne({ _v: 2, _rev: 1, firstName: 'Ada', lastName: 'Lovelace', fullName: 'Ada Lovelace' });
+      const id = insertedId.toHexString();
+      const before = await db.collection('customers').findOne({ _id: insertedId });
+      const read = await http.get(`/customers/${id}`).expect(503);
+      expect(read.body.message).toMatch(/v2/);
+      expect(read.body.message).toMatch(/v1/);
+      await http.get('/customers').expect(503);
+      await http.patch(`/customers/${id}`).send({ lastName: 'King' }).expect(503);
+      expect(await db.collection('customers').findOne({ _id: insertedId })).toEqual(before);
+    });
+  });
+});

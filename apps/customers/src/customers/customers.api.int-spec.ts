@@ -1,0 +1,227 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { integrationServices } from '@zdm/dev-services';
+import mongoose, { Connection } from 'mongoose';
+import request from 'supertest';
+import { startCustomersApp } from '../testing/customers-app.fixture';
+import { HOSTILE_KEYS, randomJson, seededRandom } from '../testing/seeded-json';
+
+jest.setTimeout(60_000);
+
+const services = integrationServices(['mongo']);
+const BODY_LIMIT = 2048;
+
+describe('customers API against FerretDB', () => {
+  let app: NestExpressApplication;
+  let http: ReturnType<typeof request>;
+  let db: Connection;
+  const customers = () => db.collection('customers');
+
+  beforeAll(async () => {
+    app = await startCustomersApp({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, HTTP_BODY_LIMIT: String(BODY_LIMIT) });
+    http = request(app.getHttpServer());
+    db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+  });
+
+  describe('create, read, update, delete', () => {
+    it('creates a customer with trimmed names and reads it back by id', async () => {
+      const created = await http.post('/customers').send({ firstName: '  Ada ', lastName: 'Lovelace ' }).expect(201);
+      expect(created.body).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace' });
+      expect(created.body.id).toMatch(/^[0-9a-f]{24}$/);
+      const read = await http.get(`/customers/${created.body.id}`).expect(200);
+      expect(read.body).toEqual(created.body);
+    });
+
+    it('stamps version 1 and a revision on the stored document', async () => {
+      const { body } = await http.post('/customers').send({ firstName: 'Grace', lastName: 'Hopper' }).expect(201);
+      const raw = await customers().findOne({ _id: new mongoose.Types.ObjectId(body.id) });
+      expect(raw).toMatchObject({ firstName: 'Grace', lastName: 'Hopper', _v: 1 });
+      expect(typeof raw?.['_rev']).toBe('number');
+    });
+
+    it('changes only the fields a PATCH names, and bumps the revision', async () => {
+      const { body } = await http.post('/customers').send({ firstName: 'Ada', lastName: 'Byron' }).expect(201);
+      const before = await customers().findOne({ _id: new mongoose.Types.ObjectId(body.id) });
+      const patched = await http.patch(`/customers/${body.id}`).send({ lastName: 'King' }).expect(200);
+      expect(patched.body).toMatchObject({ id: body.id, firstName: 'Ada', lastName: 'King' });
+      const after = await customers().findOne({ _id: new mongoose.Types.ObjectId(body.id) });
+      expect(after?.['_rev']).toBe(Number(before?.['_rev'] ?? 0) + 1);
+      expect((await http.get(`/customers/${body.id}`).expect(200)).body.lastName).toBe('King');
+    });
+
+    it('keeps both of two concurrent PATCHes of different fields', async () => {
+      const { body } = await http.post('/customers').send({ firstName: 'A', lastName: 'B' }).expect(201);
+      const results = await Promise.all([
+        http.patch(`/customers/${body.id}`).send({ firstName: 'Alan' }),
+        http.patch(`/customers/${body.id}`).send({ lastName: 'Turing' }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([200, 200]);
+      expect((await http.get(`/customers/${body.id}`).expect(200)).body).toMatchObject({ firstName: 'Alan', lastName: 'Turing' });
+    });
+
+    it('deletes a customer, after which it is a 404 to read, change or delete', async () => {
+      const { body } = await http.post('/customers').send({ firstName: 'Temp', lastName: 'Orary' }).expect(201);
+      await http.delete(`/customers/${body.id}`).expect(204);
+      await http.get(`/customers/${body.id}`).expect(404);
+      await http.patch(`/customers/${body.id}`).send({ firstName: 'X' }).expect(404);
+      const again = await http.delete(`/customers/${body.id}`).expect(404);
+      expect(again.body.message).toBe(`customer ${body.id} not found`);
+    });
+  });
+
+  describe('cursor pagination', () => {
+    it('walks every customer exactly once, in id order, page by page', async () => {
+      for (let i = 0; i < 7; i++) await http.post('/customers').send({ firstName: `Page${i}`, lastName: 'Walker' }).expect(201);
+      const total = await customers().countDocuments();
+      const seen: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      do {
+        const res: request.Response = await http.get('/customers').query({ limit: 3, ...(after ? { after } : {}) }).expect(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(3);
+        seen.push(...res.body.items.map((c: { id: string }) => c.id));
+        after = res.body.next;
+        pages++;
+      } while (after);
+      expect(seen).toHaveLength(total);
+      expect(new Set(seen).size).toBe(total);
+      expect([...seen].sort()).toEqual(seen);
+      expect(pages).toBe(Math.ceil(total / 3));
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=1&limit=2', 'limit'],
+      ['after=nope', 'after'],
+      ['sort=name', 'sort'],
+    ])('rejects the query %s with a 400 naming %s', async (query, field) => {
+      const res = await http.get(`/customers?${query}`).expect(400);
+      expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    });
+  });
+
+  describe('bad input', () => {
+    it('answers an invalid body with 400 and one entry per invalid field', async () => {
+      const res = await http.post('/customers').send({ firstName: 42, lastName: 'x'.repeat(101) }).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: 'Validation failed' });
+      expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['firstName', 'lastName']);
+    });
+
+    it.each(['isAdmin', '__proto__', 'constructor', '_id', '_v'])('rejects the unknown key %s', async (key) => {
+      const body = `{"firstName":"A","lastName":"B",${JSON.stringify(key)}:{"polluted":true}}`;
+      const res = await http.post('/customers').set('content-type', 'application/json').send(body).expect(400);
+      expect(res.body.details).toEqual([{ field: key, errors: [`property ${key} should not exist`] }]);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+
+    it.each([
+      [{ firstName: { $ne: null }, lastName: 'B' }],
+      [{ firstName: 'A', lastName: 'B', $where: 'sleep(1000)' }],
+      [{ firstName: 'A', lastName: 'B', nested: [{ $gt: '' }] }],
+    ])('rejects $-prefixed keys anywhere in the body: %j', async (body) => {
+      const before = await customers().countDocuments();
+      const res = await http.post('/customers').send(body).expect(400);
+      expect(JSON.stringify(res.body.details)).toContain('$');
+      expect(await customers().countDocuments()).toBe(before);
+    });
+
+    it('rejects $-prefixed keys in the query string', async () => {
+      await http.get('/customers?after[$gt]=').expect(400);
+    });
+
+    it('answers a malformed id with 400 naming the id, and an unknown one with 404', async () => {
+      const bad = await http.get('/customers/not-an-id').expect(400);
+      expect(bad.body.details).toEqual([{ field: 'id', errors: ['id must be a customer id: 24 hexadecimal characters'] }]);
+      await http.patch('/customers/123').send({ firstName: 'A' }).expect(400);
+      await http.delete('/customers/zzzzzzzzzzzzzzzzzzzzzzzz').expect(400);
+      await http.get(`/customers/${new mongoose.Types.ObjectId().toHexString()}`).expect(404);
+    });
+
+    it('answers an oversized body with 413 and stores nothing', async () => {
+      const before = await customers().countDocuments();
+      const res = await http.post('/customers').send({ firstName: 'x'.repeat(3_000), lastName: 'B' }).expect(413);
+      expect(res.body.statusCode).toBe(413);
+      expect(await customers().countDocuments()).toBe(before);
+    });
+
+    it('answers malformed JSON and an empty PATCH with 400', async () => {
+      await http.post('/customers').set('content-type', 'application/json').send('{"firstName": ').expect(400);
+      const { body } = await http.post('/customers').send({ firstName: 'A', lastName: 'B' }).expect(201);
+      const empty = await http.patch(`/customers/${body.id}`).send({}).expect(400);
+      expect(empty.body.details).toEqual([{ field: 'body', errors: ['give at least one of firstName, lastName'] }]);
+    });
+  });
+
+  describe('random JSON bodies (seeded fuzz)', () => {
+    const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
+    const CASES = Number(process.env.FUZZ_CASES ?? 250);
+    const FIELDS = ['firstName', 'lastName'] as const;
+    const random = seededRandom(SEED);
+    const NO_CONTROL = /^[^\p{Cc}]*$/u;
+
+    /** The rules a name must follow, restated independently of the DTOs. */
+    const validName = (value: unknown, allowEmpty: boolean) =>
+      typeof value === 'string' && value.trim().length >= (allowEmpty ? 0 : 1) && value.trim().length <= 100 && NO_CONTROL.test(value.trim());
+    const plainObject = (body: unknown): body is Record<string, unknown> => !!body && typeof body === 'object' && !Array.isArray(body);
+    const onlyKnownKeys = (body: Record<string, unknown>) => Object.keys(body).every((k) => (FIELDS as readonly string[]).includes(k));
+    const validCreate = (body: unknown) =>
+      plainObject(body) && onlyKnownKeys(body) && validName(body['firstName'], false) && validName(body['lastName'], true);
+    const validPatch = (body: unknown) =>
+      plainObject(body) &&
+      onlyKnownKeys(body) &&
+      Object.keys(body).length > 0 &&
+      (!('firstName' in body) || validName(body['firstName'], false)) &&
+      (!('lastName' in body) || validName(body['lastName'], true));
+
+    /** Half the bodies are a valid one with one random mutation, so the valid path is exercised too. */
+    const nextBody = (): unknown => {
+      if (random() < 0.5) return randomJson(random, { keys: FIELDS });
+      const body: Record<string, unknown> = { firstName: `Fuzz${Math.floor(random() * 1000)}`, lastName: random() < 0.2 ? '' : 'Tester' };
+      const mutation = Math.floor(random() * 4);
+      const extraKeys = [...HOSTILE_KEYS, 'extra'];
+      const key = mutation === 3 ? extraKeys[Math.floor(random() * extraKeys.length)] : FIELDS[Math.floor(random() * 2)];
+      if (mutation === 0) delete body[key];
+      else if (mutation !== 2) Object.defineProperty(body, key, { value: randomJson(random, { keys: FIELDS, maxDepth: 2 }), enumerable: true, writable: true, configurable: true });
+      return body;
+    };
+
+    it(`never answers 5xx, answers 2xx exactly for valid bodies, and writes nothing for rejected ones (${CASES} cases, seed ${SEED})`, async () => {
+      const { body: target } = await http.post('/customers').send({ firstName: 'Fuzz', lastName: 'Target' }).expect(201);
+      const targetId = new mongoose.Types.ObjectId(target.id);
+      const statuses: Record<number, number> = {};
+      for (let i = 0; i < CASES; i++) {
+        const body = nextBody();
+        const patch = random() < 0.5;
+        const beforeCount = await customers().countDocuments();
+        const beforeTarget = await customers().findOne({ _id: targetId });
+        const res = patch
+          ? await http.patch(`/customers/${target.id}`).set('content-type', 'application/json').send(JSON.stringify(body))
+          : await http.post('/customers').set('content-type', 'application/json').send(JSON.stringify(body));
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        const context = `case ${i} (seed ${SEED}): ${patch ? 'PATCH' : 'POST'} ${JSON.stringify(body)} -> ${res.status} ${JSON.stringify(res.body)}`;
+        const tooLarge = Buffer.byteLength(JSON.stringify(body)) > BODY_LIMIT;
+        const valid = patch ? validPatch(body) : validCreate(body);
+        const expected = tooLarge ? 413 : valid ? (patch ? 200 : 201) : 400;
+        if (res.status !== expected) throw new Error(`expected ${expected}, got ${context}`);
+        const afterTarget = await customers().findOne({ _id: targetId });
+        if (res.status >= 400) {
+          expect({ count: await customers().countDocuments(), target: afterTarget }).toEqual({ count: beforeCount, target: beforeTarget });
+        } else if (patch) {
+          const sent = body as Record<string, string>;
+          for (const f of FIELDS) if (f in sent) expect(afterTarget?.[f]).toBe(sent[f].trim());
+        } else {
+          expect(await customers().countDocuments()).toBe(beforeCount + 1);
+        }
+      }
+      console.info(`[customers fuzz] seed ${SEED}: ${CASES} bodies, statuses ${JSON.stringify(statuses)}`);
+      expect(statuses[201] ?? 0).toBeGreaterThan(0);
+      expect(statuses[400] ?? 0).toBeGreaterThan(0);
+      await http.get('/health/live').expect(200);
+    });
+  });
+});

@@ -1,0 +1,32 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { CUSTOMERS_COLLECTION } from '@zdm/customers-domain';
+import { createCustomersRepository, CustomersRepository } from '@zdm/customers-data-access';
+import { BuildSchemas, MigrationMetrics } from '@zdm/migrations-nest';
+import type { Connection } from 'mongoose';
+import { MONGO_CONNECTION } from '../app/database.module';
+import { CustomersController } from './customers.controller';
+import { CustomersService } from './customers.service';
+import { RejectPrototypeKeysMiddleware } from './prototype-keys.middleware';
+
+@Module({
+  controllers: [CustomersController],
+  providers: [
+    {
+      provide: CustomersRepository,
+      inject: [MONGO_CONNECTION, BuildSchemas, MigrationMetrics],
+      useFactory: (connection: Connection, schemas: BuildSchemas, metrics: MigrationMetrics) =>
+        createCustomersRepository(connection, {
+          registry: schemas.registry,
+          ...schemas.readRange(CUSTOMERS_COLLECTION),
+          writeVersion: () => schemas.writeVersion(CUSTOMERS_COLLECTION),
+          onUpcast: metrics.onUpcast,
+        }),
+    },
+    CustomersService,
+  ],
+})
+export class CustomersModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(RejectPrototypeKeysMiddleware).forRoutes(CustomersController);
+  }
+}

@@ -1,0 +1,66 @@
+import { CUSTOMERS_COLLECTION } from '@zdm/customers-domain';
+import type { Doc, MigrationRegistry } from '@zdm/migrations-core';
+import { createUpcaster, versionedPlugin, type UpcastEvent } from '@zdm/migrations-mongo';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
+import { CustomersRepository } from './customers.repository';
+import { WriteClaims, hasAtomicUpdates } from './write-claims';
+
+/** Options of {@link createCustomersRepository}: what this build reads and writes. */
+export interface CustomersModelOptions {
+  /** The migrations this build knows; reads upcast along their `up` chain. */
+  registry: MigrationRegistry;
+  /** Lowest customer document version this build reads. */
+  readMin: number;
+  /** Highest customer document version this build reads (and the one reads are upcast to). */
+  readMax: number;
+  /** The version writes stamp now (follows the write-new flags); a write may pin its own instead. */
+  writeVersion: () => number;
+  /** Called for every document upcast in memory on read (e.g. the lazy-upcast metric). */
+  onUpcast?: (event: UpcastEvent) => void;
+}
+
+/** The fields customer documents of this build's versions have. */
+const CUSTOMER_FIELDS = {
+  firstName: String,
+  lastName: String,
+};
+
+/**
+ * The customers model on `connection` with the versioned plugin (stamps `_v`, bumps `_rev`,
+ * refuses versions this build does not know), and a repository reading through the same rules.
+ * Fields outside the schema are refused (`strict: 'throw'`) rather than silently dropped.
+ */
+export function createCustomersRepository(connection: Connection, options: CustomersModelOptions): CustomersRepository {
+  // A write pins the version it shaped its document for, so a flag flipping mid-request cannot relabel it.
+  const pinned = new AsyncLocalStorage<number>();
+  const versioned = { ...options, collection: CUSTOMERS_COLLECTION, writeVersion: () => pinned.getStore() ?? options.writeVersion() };
+  const schema = new Schema<Doc>(CUSTOMER_FIELDS, { collection: CUSTOMERS_COLLECTION, timestamps: true, versionKey: false, strict: 'throw' });
+  schema.plugin(versionedPlugin, versioned);
+  const model = (connection.models['Customer'] ?? connection.model<Doc>('Customer', schema)) as Model<Doc>;
+  const upcaster = createUpcaster(versioned);
+  return new CustomersRepository({
+    model,
+    upcast: (raw) => upcaster.upcast(raw).doc,
+    pin: (version, work) => (version === undefined ? work() : pinned.run(version, work)),
+    claims: claimsWhereNeeded(connection),
+  });
+}
+
+/**
+ * Write claims where the server needs them, decided once (at the first update, when the connection
+ * is open): MongoDB's conditional updates are atomic, FerretDB 1.x's are not. A failed check is
+ * asked again next time.
+ */
+function claimsWhereNeeded(connection: Connection): () => Promise<WriteClaims | null> {
+  let decided: Promise<WriteClaims | null> | undefined;
+  const decide = async () => {
+    const db = connection.db as mongo.Db;
+    return (await hasAtomicUpdates(db)) ? null : new WriteClaims(db, { collection: `${CUSTOMERS_COLLECTION}_write_claims` });
+  };
+  return () =>
+    (decided ??= decide().catch((err: unknown) => {
+      decided = undefined;
+      throw err;
+    }));
+}

@@ -1,0 +1,95 @@
+import { MigrationRegistry } from '@zdm/migrations-core';
+import { integrationServices } from '@zdm/dev-services';
+import mongoose, { Connection } from 'mongoose';
+import { createCustomersRepository } from './customer.model';
+import { CustomersRepository, CustomerWriteConflictError } from './customers.repository';
+
+const services = integrationServices(['mongo']);
+
+describe('CustomersRepository on FerretDB', () => {
+  let connection: Connection;
+  let repository: CustomersRepository;
+  let writeVersion = 1;
+
+  beforeAll(async () => {
+    connection = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
+    repository = createCustomersRepository(connection, {
+      registry: MigrationRegistry.create([]),
+      readMin: 1,
+      readMax: 1,
+      writeVersion: () => writeVersion,
+    });
+  });
+  afterAll(() => connection?.close());
+
+  it('stamps inserts and updates with the write version and bumps the revision on every write', async () => {
+    const created = await repository.insert({ firstName: 'Ada', lastName: 'Lovelace' });
+    expect(created).toMatchObject({ storedVersion: 1, rev: 1, doc: { firstName: 'Ada', lastName: 'Lovelace' } });
+    const updated = await repository.update(created.id, () => ({ set: { lastName: 'King' } }));
+    expect(updated).toMatchObject({ storedVersion: 1, rev: 2, doc: { lastName: 'King' } });
+  });
+
+  it('re-reads and recomputes an update when another writer changed the document in between', async () => {
+    const { id } = await repository.insert({ firstName: 'A', lastName: 'B' });
+    let calls = 0;
+    const result = await repository.update(id, async (current) => {
+      calls++;
+      // The first time, someone else writes between this read and the compare-and-set.
+      if (calls === 1) await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $set: { firstName: 'Other' }, $inc: { _rev: 1 } });
+      return { set: { lastName: `${String(current.doc['firstName'])}-seen` } };
+    });
+    expect(calls).toBe(2);
+    expect(result?.doc).toMatchObject({ firstName: 'Other', lastName: 'Other-seen' });
+  });
+
+  it('keeps both changes when two instances update the same customer at once (20 rounds, separate connections)', async () => {
+    const other = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
+    try {
+      const second = createCustomersRepository(other, { registry: MigrationRegistry.create([]), readMin: 1, readMax: 1, writeVersion: () => 1 });
+      for (let round = 0; round < 20; round++) {
+        const { id } = await repository.insert({ firstName: 'A', lastName: 'B' });
+        await Promise.all([
+          repository.update(id, (c) => ({ set: { firstName: `${String(c.doc['firstName'])}+1` } })),
+          second.update(id, (c) => ({ set: { lastName: `${String(c.doc['lastName'])}+2` } })),
+        ]);
+        expect((await repository.findById(id))?.doc).toMatchObject({ firstName: 'A+1', lastName: 'B+2' });
+      }
+      expect(await connection.collection('customers_write_claims').countDocuments()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('gives up with a conflict error when the document changes on every attempt', async () => {
+    const { id } = await repository.insert({ firstName: 'A', lastName: 'B' });
+    const busy = repository.update(id, async () => {
+      await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $inc: { _rev: 1 } });
+      return { set: { lastName: 'never' } };
+    });
+    await expect(busy).rejects.toBeInstanceOf(CustomerWriteConflictError);
+    expect((await repository.findById(id))?.doc['lastName']).toBe('B');
+  });
+
+  it('stamps the version a write was shaped for, even if the current write version changes meanwhile', async () => {
+    const { id } = await repository.insert({ firstName: 'Pin', lastName: 'Ned' }, 1);
+    writeVersion = 2; // a flag flip this build cannot even read: only the pinned version is used
+    try {
+      const updated = await repository.update(id, () => ({ set: { lastName: 'Down' } }), 1);
+      expect(updated?.storedVersion).toBe(1);
+      await expect(repository.insert({ firstName: 'No', lastName: 'Pin' })).rejects.toThrow(/refusing to write customers at v2/);
+    } finally {
+      writeVersion = 1;
+    }
+  });
+
+  it('refuses fields outside the schema instead of dropping them', async () => {
+    await expect(repository.insert({ firstName: 'A', lastName: 'B', nickname: 'x' })).rejects.toThrow(/nickname/);
+  });
+
+  it('reads nothing for ids that are not ObjectIds, and deletes only what exists', async () => {
+    expect(await repository.findById('nope')).toBeNull();
+    const { id } = await repository.insert({ firstName: 'Gone', lastName: 'Soon' });
+    expect(await repository.remove(id)).toBe(true);
+    expect(await repository.remove(id)).toBe(false);
+  });
+});
