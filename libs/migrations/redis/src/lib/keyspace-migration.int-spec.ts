@@ -185,8 +185,10 @@ describe('a 100k-key keyspace migration (redis-server)', () => {
     expect(firstCursor).toBe(resumeFrom?.cursor);
     const reprocessed = [...firstPass.values()].filter(Boolean).length;
     timings['re-processed after SIGKILL'] = `${reprocessed} keys (the killed batch wrote ${inFlightWritten}; batches up to ${childMaxRead} keys)`;
-    // Exactly the keys of the batch written but not checkpointed when the kill landed.
-    expect(reprocessed).toBe(inFlightWritten);
+    // At most the keys of the batch written but not checkpointed when the kill landed. Fewer when
+    // the concurrent writer rewrote one of them first (then it is the writer's value, not a redo).
+    expect(reprocessed).toBeLessThanOrEqual(inFlightWritten);
+    if (inFlightWritten > 0) expect(reprocessed).toBeGreaterThan(0);
     expect(reprocessed).toBeLessThanOrEqual(childMaxRead);
     expect(firstPass.size + killedCheckpointProcessed).toBe(KEYS);
 
