@@ -11,3 +11,4 @@ export * from './lib/job-steps';
 export * from './lib/migration-controller';
 export * from './lib/migrator';
 export * from './lib/zdm-config';
+export * from './lib/shadow-read';

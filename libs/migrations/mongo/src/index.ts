@@ -1,1 +1,25 @@
-export {};
+export { createMongoControlStore, controlCollectionNames, type MongoControlStoreOptions } from './lib/mongo-control.store';
+export {
+  createMongoBackend,
+  restoreStep,
+  jobFilter,
+  belowVersionFilter,
+  withAnyFieldFilter,
+  type MongoBackend,
+  type MongoBackendOptions,
+} from './lib/mongo.backend';
+export { MongoCollectionTarget, toTargetItem, type MongoCas } from './lib/mongo-collection.target';
+export { UndoLog, type UndoEntry } from './lib/undo.log';
+export { encodeId, decodeId, afterIdFilter } from './lib/mongo-id.codec';
+export {
+  createUpcaster,
+  isUnreadableVersion,
+  UnreadableVersionError,
+  UnwritableVersionError,
+  type Upcaster,
+  type UpcastEvent,
+  type UpcastResult,
+  type VersionedOptions,
+} from './lib/schema-version.upcaster';
+export { versionedPlugin, stampUpdate, stampReplacement, type VersionedModelStatics, type VersionedPluginOptions } from './lib/versioned.plugin';
+export { runMongoJob, type RunMongoJobOptions } from './lib/mongo-job.runner';

@@ -1,0 +1,226 @@
+import type {
+  BackfillTarget,
+  ControlStore,
+  Doc,
+  ItemChange,
+  JobKind,
+  MigrationDefinition,
+  TargetBatch,
+  TargetItem,
+} from '@zdm/migrations-core';
+import { mongo } from 'mongoose';
+import { DocumentDiff, diffDocuments, isUnsafeFieldName, matchValue, sameValue } from './document.diff';
+import { AnyId, AnyIdCollection, AnyIdDocument } from './mongo-driver.util';
+import { afterIdFilter, decodeId, encodeId } from './mongo-id.codec';
+import { isVersion } from './schema-version.upcaster';
+import { UndoEntry, UndoInput, UndoLog } from './undo.log';
+
+/** What a {@link TargetItem} of this adapter carries for compare-and-set. */
+export interface MongoCas {
+  /** The document exactly as read, `_v` and `_rev` included. */
+  raw: Doc;
+  /** Rollback jobs only: what the undo log knows about the document. */
+  undo?: UndoEntry;
+}
+
+/** Everything one job's target needs. */
+export interface CollectionTargetOptions {
+  collection: AnyIdCollection;
+  def: MigrationDefinition;
+  job: JobKind;
+  /** The documents this job still has to touch. */
+  filter: Doc;
+  store: ControlStore;
+  /** Backfill writes undo records to it; rollback jobs read them. Null: no undo log. */
+  undo: UndoLog | null;
+  /** Most update statements per command. */
+  maxOpsPerCommand: number;
+}
+
+/** A stored document as the runner sees it: version from `_v`, content without `_v`/`_rev`. */
+export function toTargetItem(raw: Doc): TargetItem {
+  const { _v, _rev, ...doc } = raw;
+  const item: TargetItem = { id: encodeId(raw['_id']), version: _v === undefined ? 1 : isVersion(_v) ? _v : 0, doc, cas: { raw } satisfies MongoCas };
+  if (_v !== undefined && !isVersion(_v)) {
+    item.malformed = `_v is ${JSON.stringify(_v)}, not a positive integer; fix the document's version, then retry`;
+  }
+  return item;
+}
+
+/** One compare-and-set update the target sends, and how to tell afterwards whether it landed. */
+interface PlannedWrite {
+  id: string;
+  rawId: unknown;
+  filter: Doc;
+  update: Doc;
+  /** Field values the document has once the write landed (`undefined`: absent). */
+  after: Doc;
+}
+
+/** One statement of a bulk write: a single document's update, or the same update for several. */
+interface Statement {
+  writes: PlannedWrite[];
+  op: mongo.AnyBulkWriteOperation<AnyIdDocument>;
+}
+
+/**
+ * Writes whose update is identical (a contract's `$unset`, a rollback's, a constant default) go
+ * out as one `updateMany` over the `$or` of their compare-and-set filters: still one atomic
+ * compare-and-set per document, but one statement. On FerretDB 1.x, which scans the table once
+ * per statement, that is the difference between one scan per batch and one per document.
+ */
+function statements(planned: PlannedWrite[], grouped: boolean): Statement[] {
+  const groups = new Map<string, PlannedWrite[]>();
+  for (const write of planned) {
+    const key = grouped ? mongo.BSON.EJSON.stringify(write.update, { relaxed: false }) : write.id;
+    groups.set(key, [...(groups.get(key) ?? []), write]);
+  }
+  return [...groups.values()].map((writes) =>
+    writes.length === 1
+      ? { writes, op: { updateOne: { filter: writes[0].filter, update: writes[0].update } } }
+      : { writes, op: { updateMany: { filter: { $or: writes.map((w) => w.filter) }, update: writes[0].update } } },
+  );
+}
+
+/** The fields whose stored values a compare-and-set filter checks besides `_id`, `_v` and `_rev`. */
+function guardedFields(def: MigrationDefinition, diff: DocumentDiff): string[] {
+  const names = [...Object.keys(diff.set), ...diff.unset, ...(def.removedFields ?? []), ...(def.addedFields ?? [])];
+  return [...new Set(names)].filter((k) => k !== '_id' && k !== '_v' && k !== '_rev' && !isUnsafeFieldName(k));
+}
+
+/**
+ * One job's walk over a collection: `_id`-ordered pages after a cursor, compare-and-set writes as
+ * unordered bulk updates, and re-checks of the writes that did not land.
+ */
+export class MongoCollectionTarget implements BackfillTarget {
+  constructor(private readonly options: CollectionTargetOptions) {}
+
+  countRemaining(): Promise<number> {
+    return this.options.collection.countDocuments(this.options.filter);
+  }
+
+  async readBatch(cursor: string | null, limit: number): Promise<TargetBatch> {
+    const { filter } = this.options;
+    const after = cursor === null ? null : afterIdFilter(decodeId(cursor));
+    const query = !after ? filter : Object.keys(filter).length ? { $and: [filter, after] } : after;
+    const raws = await this.options.collection.find(query, { sort: { _id: 1 }, limit, batchSize: limit }).toArray();
+    const items = await this.toItems(raws);
+    return { items, cursor: raws.length ? encodeId(raws[raws.length - 1]['_id']) : cursor, done: raws.length < limit };
+  }
+
+  async reread(ids: string[]): Promise<TargetItem[]> {
+    if (!ids.length) return [];
+    const raws = await this.options.collection.find({ _id: { $in: ids.map(decodeId) as AnyId[] } }).toArray();
+    return this.toItems(raws);
+  }
+
+  async writeBatch(changes: ItemChange[]): Promise<{ conflicts: string[] }> {
+    const { def, job } = this.options;
+    const refused: string[] = [];
+    const planned: PlannedWrite[] = [];
+    const undo: UndoInput[] = [];
+    for (const change of changes) {
+      const { raw } = change.item.cas as MongoCas;
+      const diff = diffDocuments(change.item.doc, change.doc);
+      const unsafe = [...Object.keys(diff.set), ...diff.unset].find(isUnsafeFieldName);
+      if (unsafe !== undefined) {
+        await this.quarantine(change.item.id, `field name ${JSON.stringify(unsafe)} cannot be written with $set/$unset (it contains "." or starts with "$")`);
+        refused.push(change.item.id);
+        continue;
+      }
+      const write = this.plan(change, diff);
+      if (!write) continue;
+      planned.push(write);
+      if (job === 'backfill') undo.push({ id: raw['_id'], version: raw['_v'], before: change.item.doc, diff });
+    }
+    // The undo record goes first: a runner killed between the two leaves a harmless extra record.
+    if (this.options.undo) await this.options.undo.record(def, undo);
+    const missed = await this.apply(planned);
+    return { conflicts: [...refused, ...missed] };
+  }
+
+  /** The compare-and-set update for one change, or null when the document is already as wanted. */
+  private plan(change: ItemChange, diff: DocumentDiff): PlannedWrite | null {
+    const { raw, undo } = change.item.cas as MongoCas;
+    const set: Doc = { ...diff.set };
+    const unset = [...diff.unset];
+    // Rollback puts `_v` back as it was: absent when the backfill found none.
+    const restoreAbsentVersion = change.version === 1 && !!undo?.versionAbsent && this.options.job !== 'backfill';
+    if (restoreAbsentVersion) {
+      if (raw['_v'] !== undefined) unset.push('_v');
+    } else if (change.version !== change.item.version) set['_v'] = change.version;
+    if (!Object.keys(set).length && !unset.length) return null;
+
+    const filter: Doc = { _id: raw['_id'], _v: matchValue(raw['_v']), _rev: matchValue(raw['_rev']) };
+    for (const field of guardedFields(this.options.def, diff)) filter[field] = matchValue(raw[field]);
+    const update: Doc = {};
+    if (Object.keys(set).length) update['$set'] = set;
+    if (unset.length) update['$unset'] = Object.fromEntries(unset.map((k) => [k, '']));
+    const after: Doc = { ...set, ...Object.fromEntries(unset.map((k) => [k, undefined])) };
+    return { id: change.item.id, rawId: raw['_id'], filter, update, after };
+  }
+
+  /**
+   * Sends the writes in commands of at most `maxOpsPerCommand` statements; returns the ids whose
+   * write did not land. A statement the server rejects is retried document by document, so each
+   * rejected document is quarantined with the server's reason.
+   */
+  private async apply(planned: PlannedWrite[], grouped = true): Promise<string[]> {
+    const missed: string[] = [];
+    const all = statements(planned, grouped);
+    for (let i = 0; i < all.length; i += this.options.maxOpsPerCommand) {
+      const chunk = all.slice(i, i + this.options.maxOpsPerCommand);
+      const { matched, failed } = await this.bulk(chunk.map((st) => st.op));
+      for (const [index, message] of failed) {
+        const { writes } = chunk[index];
+        if (writes.length > 1) {
+          missed.push(...(await this.apply(writes, false)));
+          continue;
+        }
+        await this.quarantine(writes[0].id, `the server rejected the write: ${message}`);
+        missed.push(writes[0].id);
+      }
+      // Bulk writes report only how many documents matched, so look at the ones that may not have.
+      const sent = chunk.filter((_, j) => !failed.has(j)).flatMap((st) => st.writes);
+      if (failed.size || matched < sent.length) missed.push(...(await this.notLanded(sent)));
+    }
+    return missed;
+  }
+
+  private async bulk(ops: mongo.AnyBulkWriteOperation<AnyIdDocument>[]): Promise<{ matched: number; failed: Map<number, string> }> {
+    try {
+      const result = await this.options.collection.bulkWrite(ops, { ordered: false });
+      return { matched: result.matchedCount, failed: new Map() };
+    } catch (err) {
+      if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
+      const errors = ([] as mongo.WriteError[]).concat(err.writeErrors);
+      return { matched: err.result.matchedCount, failed: new Map(errors.map((e) => [e.index, e.errmsg ?? `code ${e.code}`])) };
+    }
+  }
+
+  private async notLanded(writes: PlannedWrite[]): Promise<string[]> {
+    if (!writes.length) return [];
+    const current = await this.options.collection.find({ _id: { $in: writes.map((w) => w.rawId) as AnyId[] } }).toArray();
+    const byId = new Map(current.map((d) => [encodeId(d['_id']), d as Doc]));
+    const landed = (w: PlannedWrite) => {
+      const doc = byId.get(w.id);
+      return !!doc && Object.entries(w.after).every(([k, v]) => (v === undefined ? doc[k] === undefined : sameValue(doc[k], v)));
+    };
+    return writes.filter((w) => !landed(w)).map((w) => w.id);
+  }
+
+  private async toItems(raws: AnyIdDocument[]): Promise<TargetItem[]> {
+    const items = raws.map((raw) => toTargetItem(raw as Doc));
+    const { undo, job, def } = this.options;
+    if (undo && (job === 'unexpand' || job === 'down') && items.length) {
+      const entries = await undo.lookup(def, raws.map((r) => r['_id']));
+      for (const item of items) (item.cas as MongoCas).undo = entries.get(item.id);
+    }
+    return items;
+  }
+
+  private quarantine(docId: string, reason: string): Promise<void> {
+    const { def, job, store } = this.options;
+    return store.quarantine.put({ migrationId: def.id, docId, reason, stage: job, at: new Date() });
+  }
+}

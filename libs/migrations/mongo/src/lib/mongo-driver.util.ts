@@ -1,0 +1,31 @@
+import { mongo } from 'mongoose';
+
+/**
+ * An `_id` of any BSON type, as far as the driver's filter types are concerned (they accept neither
+ * `unknown` nor `any` there). Values are passed through untouched.
+ */
+export type AnyId = mongo.ObjectId | string | number | boolean | Date | mongo.Binary | mongo.Long | mongo.Decimal128 | mongo.Timestamp;
+
+/** A stored document whose `_id` may be of any BSON type (the driver's default assumes ObjectId). */
+export interface AnyIdDocument extends mongo.Document {
+  _id?: AnyId;
+}
+
+/** A collection of {@link AnyIdDocument}s. */
+export type AnyIdCollection = mongo.Collection<AnyIdDocument>;
+
+/** The collection `name` of `db`, typed for `_id`s of any type. */
+export const anyIdCollection = (db: mongo.Db, name: string): AnyIdCollection => db.collection<AnyIdDocument>(name);
+
+/** Whether the server refused a write because the key exists (E11000). */
+export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number } | null)?.code === 11000;
+
+/** Runs `create` once; a failure is not remembered, so the next call tries again. */
+export function once(create: () => Promise<void>): () => Promise<void> {
+  let pending: Promise<void> | null = null;
+  return () =>
+    (pending ??= create().catch((err: unknown) => {
+      pending = null;
+      throw err;
+    }));
+}
