@@ -2,4 +2,7 @@ module.exports = {
   displayName: 'customers',
   preset: '../../jest.preset.cjs',
   rootDir: __dirname,
+  // The phase and blue-green suites both drive the customers.* flags of the one Unleash all suites
+  // share, so the suites of this project run one at a time.
+  maxWorkers: 1,
 };

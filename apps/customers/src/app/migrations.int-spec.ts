@@ -11,7 +11,7 @@ jest.setTimeout(60_000);
 
 const services = integrationServices(['mongo']);
 
-describe('the v1 build and its migration bookkeeping (FerretDB)', () => {
+describe('the migration bookkeeping of this build (FerretDB)', () => {
   let db: Connection;
   let store: ControlStore;
   const env = () => ({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, HEARTBEAT_INTERVAL_MS: '200', BUILD: 'test-build' });
@@ -32,8 +32,14 @@ describe('the v1 build and its migration bookkeeping (FerretDB)', () => {
         service: 'customers',
         instanceId: 'customers-hb-1',
         build: 'test-build',
-        schemas: { customers: { readMin: 1, readMax: 1, writes: 1 } },
-        flags: {},
+        schemas: { customers: { readMin: 1, readMax: 3, writes: 1 } },
+        // Without Unleash: the oldest, safest values, for good.
+        flags: {
+          'customers.full-name.write-new': false,
+          'customers.full-name.read-new': false,
+          'customers.full-name.write-old': true,
+          'customers.status.write-new': false,
+        },
       });
       const later = await waitFor('a newer heartbeat', async () => {
         const hb = await beatOf('customers-hb-1');
@@ -48,14 +54,14 @@ describe('the v1 build and its migration bookkeeping (FerretDB)', () => {
     }
   });
 
-  describe('next to a build that writes v2', () => {
+  describe('next to a build that writes v4 (a version this build has never heard of)', () => {
     let app: NestExpressApplication;
     let http: ReturnType<typeof request>;
-    const green: InstanceHeartbeat = {
+    const next: InstanceHeartbeat = {
       service: 'customers',
-      instanceId: 'customers-green-fake',
-      build: 'green',
-      schemas: { customers: { readMin: 1, readMax: 2, writes: 2 } },
+      instanceId: 'customers-next-fake',
+      build: 'next',
+      schemas: { customers: { readMin: 2, readMax: 4, writes: 4 } },
       flags: {},
       at: new Date(),
     };
@@ -66,22 +72,23 @@ describe('the v1 build and its migration bookkeeping (FerretDB)', () => {
     });
     afterAll(() => app?.close());
 
-    it('is ready while every live instance writes v1, unready while one writes v2, and ready again once it is gone', async () => {
+    it('is ready while every live instance writes what it reads, unready while one writes v4, and ready again once it is gone', async () => {
       await http.get('/health/ready').expect(200);
-      await store.heartbeats.beat({ ...green, at: new Date() }, 30_000);
+      await store.heartbeats.beat({ ...next, schemas: { customers: { readMin: 1, readMax: 3, writes: 3 } }, at: new Date() }, 30_000);
+      await http.get('/health/ready').expect(200);
+      await store.heartbeats.beat({ ...next, at: new Date() }, 30_000);
       const res = await http.get('/health/ready').expect(503);
-      expect(JSON.stringify(res.body)).toContain('instance customers-green-fake (build green) writes customers v2, but this build reads only v1..v1');
-      await store.heartbeats.remove(green.instanceId);
+      expect(JSON.stringify(res.body)).toContain('instance customers-next-fake (build next) writes customers v4, but this build reads only v1..v3');
+      await store.heartbeats.remove(next.instanceId);
       await http.get('/health/ready').expect(200);
     });
 
-    it('answers 503 naming both versions for a document stamped v2, and leaves it untouched', async () => {
-      const { insertedId } = await db.collection('customers').insertOne({ _v: 2, _rev: 1, firstName: 'Ada', lastName: 'Lovelace', fullName: 'Ada Lovelace' });
+    it('answers 503 naming both versions for a document stamped v4, and leaves it untouched', async () => {
+      const { insertedId } = await db.collection('customers').insertOne({ _v: 4, _rev: 1, fullName: 'Ada Lovelace', firstNameLength: 3, status: 'Active' });
       const id = insertedId.toHexString();
       const before = await db.collection('customers').findOne({ _id: insertedId });
       const read = await http.get(`/customers/${id}`).expect(503);
-      expect(read.body.message).toMatch(/v2/);
-      expect(read.body.message).toMatch(/v1/);
+      expect(read.body.message).toBe(`customers document ${id} is at v4, newer than this build can read (deploy a build that reads it, or roll the migration back); this build reads v1..v3`);
       await http.get('/customers').expect(503);
       await http.patch(`/customers/${id}`).send({ lastName: 'King' }).expect(503);
       expect(await db.collection('customers').findOne({ _id: insertedId })).toEqual(before);

@@ -3,6 +3,7 @@ import { integrationServices } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
+import { CUSTOMER_BODY_KEYS, expectedStatus } from '../testing/customer-body.oracle';
 import { HOSTILE_KEYS, randomJson, seededRandom } from '../testing/seeded-json';
 
 jest.setTimeout(60_000);
@@ -69,6 +70,58 @@ describe('customers API against FerretDB', () => {
       await http.patch(`/customers/${body.id}`).send({ firstName: 'X' }).expect(404);
       const again = await http.delete(`/customers/${body.id}`).expect(404);
       expect(again.body.message).toBe(`customer ${body.id} not found`);
+    });
+  });
+
+  describe('API 1.1: fullName, status and marketingPreferences, next to the 1.0 fields', () => {
+    it('returns every 1.0 field unchanged and adds fullName, status and marketingPreferences', async () => {
+      const res = await http.post('/customers').send({ firstName: 'Ludwig', lastName: 'van Beethoven' }).expect(201);
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        firstName: 'Ludwig',
+        lastName: 'van Beethoven',
+        fullName: 'Ludwig van Beethoven',
+        status: 'Active',
+        marketingPreferences: null,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
+    });
+
+    it('accepts fullName alone, split at its last space, and fullName with both parts when they agree', async () => {
+      expect((await http.post('/customers').send({ fullName: ' Mary Ann Evans ' }).expect(201)).body).toMatchObject({ firstName: 'Mary Ann', lastName: 'Evans', fullName: 'Mary Ann Evans' });
+      expect((await http.post('/customers').send({ fullName: 'Cher' }).expect(201)).body).toMatchObject({ firstName: 'Cher', lastName: '' });
+      await http.post('/customers').send({ firstName: 'Ludwig', lastName: 'van Beethoven', fullName: 'Ludwig van Beethoven' }).expect(201);
+      const mismatch = await http.post('/customers').send({ firstName: 'Ludwig', lastName: 'Beethoven', fullName: 'Ludwig van Beethoven' }).expect(400);
+      expect(mismatch.body.details).toEqual([{ field: 'fullName', errors: ['fullName must equal firstName and lastName joined by one space'] }]);
+      const half = await http.post('/customers').send({ firstName: 'Ludwig', fullName: 'Ludwig van Beethoven' }).expect(400);
+      expect(half.body.details[0].field).toBe('fullName');
+      const neither = await http.post('/customers').send({ lastName: 'Alone' }).expect(400);
+      expect(neither.body.details.map((d: { field: string }) => d.field)).toEqual(['firstName']);
+    });
+
+    it('keeps the stored split when a PATCH sends the same fullName, and splits a new one at its last space', async () => {
+      const { body } = await http.post('/customers').send({ firstName: 'Ludwig', lastName: 'van Beethoven' }).expect(201);
+      expect((await http.patch(`/customers/${body.id}`).send({ fullName: 'Ludwig van Beethoven' }).expect(200)).body).toMatchObject({ firstName: 'Ludwig', lastName: 'van Beethoven' });
+      expect((await http.patch(`/customers/${body.id}`).send({ fullName: 'Ludwig van Beethoven II' }).expect(200)).body).toMatchObject({ firstName: 'Ludwig van Beethoven', lastName: 'II' });
+    });
+
+    it('validates status and marketingPreferences field by field, and answers 409 while this instance writes below v3', async () => {
+      const bad = await http.post('/customers').send({ firstName: 'A', lastName: 'B', status: 'Gone', marketingPreferences: { email: 'yes', sms: false, fax: true } }).expect(400);
+      expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['marketingPreferences.email', 'marketingPreferences.fax', 'status']);
+      const early = await http.post('/customers').send({ firstName: 'A', lastName: 'B', status: 'Inactive' }).expect(409);
+      expect(early.body.message).toBe('status and marketingPreferences can be written once this instance writes customers v3 (customers.status rollout); it writes v1 now');
+      await http.post('/customers').send({ firstName: 'A', lastName: 'B', marketingPreferences: null }).expect(409);
+    });
+
+    it('documents the 1.1 fields in OpenAPI next to the 1.0 ones', async () => {
+      const { body } = await http.get('/docs-json').expect(200);
+      expect(body.info.version).toBe('1.1.0');
+      const response = body.components.schemas.CustomerResponse;
+      expect(Object.keys(response.properties)).toEqual(expect.arrayContaining(['firstName', 'lastName', 'fullName', 'status', 'marketingPreferences']));
+      expect(response.properties.fullName.description).toMatch(/^Since API 1.1/);
+      expect(Object.keys(body.components.schemas.CreateCustomerDto.properties)).toEqual(expect.arrayContaining(['firstName', 'lastName', 'fullName']));
+      expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/customers', '/customers/{id}']));
     });
   });
 
@@ -153,44 +206,34 @@ describe('customers API against FerretDB', () => {
       await http.post('/customers').set('content-type', 'application/json').send('{"firstName": ').expect(400);
       const { body } = await http.post('/customers').send({ firstName: 'A', lastName: 'B' }).expect(201);
       const empty = await http.patch(`/customers/${body.id}`).send({}).expect(400);
-      expect(empty.body.details).toEqual([{ field: 'body', errors: ['give at least one of firstName, lastName'] }]);
+      expect(empty.body.details).toEqual([{ field: 'body', errors: ['give at least one of firstName, lastName, fullName, status, marketingPreferences'] }]);
     });
   });
 
   describe('random JSON bodies (seeded fuzz)', () => {
     const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
     const CASES = Number(process.env.FUZZ_CASES ?? 250);
-    const FIELDS = ['firstName', 'lastName'] as const;
     const random = seededRandom(SEED);
-    const NO_CONTROL = /^[^\p{Cc}]*$/u;
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+    const setOwn = (body: Record<string, unknown>, key: string, value: unknown) =>
+      Object.defineProperty(body, key, { value, enumerable: true, writable: true, configurable: true });
 
-    /** The rules a name must follow, restated independently of the DTOs. */
-    const validName = (value: unknown, allowEmpty: boolean) =>
-      typeof value === 'string' && value.trim().length >= (allowEmpty ? 0 : 1) && value.trim().length <= 100 && NO_CONTROL.test(value.trim());
-    const plainObject = (body: unknown): body is Record<string, unknown> => !!body && typeof body === 'object' && !Array.isArray(body);
-    const onlyKnownKeys = (body: Record<string, unknown>) => Object.keys(body).every((k) => (FIELDS as readonly string[]).includes(k));
-    const validCreate = (body: unknown) =>
-      plainObject(body) && onlyKnownKeys(body) && validName(body['firstName'], false) && validName(body['lastName'], true);
-    const validPatch = (body: unknown) =>
-      plainObject(body) &&
-      onlyKnownKeys(body) &&
-      Object.keys(body).length > 0 &&
-      (!('firstName' in body) || validName(body['firstName'], false)) &&
-      (!('lastName' in body) || validName(body['lastName'], true));
-
-    /** Half the bodies are a valid one with one random mutation, so the valid path is exercised too. */
+    /** Half the bodies are a valid one with one random mutation, so the valid paths are exercised too. */
     const nextBody = (): unknown => {
-      if (random() < 0.5) return randomJson(random, { keys: FIELDS });
-      const body: Record<string, unknown> = { firstName: `Fuzz${Math.floor(random() * 1000)}`, lastName: random() < 0.2 ? '' : 'Tester' };
-      const mutation = Math.floor(random() * 4);
-      const extraKeys = [...HOSTILE_KEYS, 'extra'];
-      const key = mutation === 3 ? extraKeys[Math.floor(random() * extraKeys.length)] : FIELDS[Math.floor(random() * 2)];
-      if (mutation === 0) delete body[key];
-      else if (mutation !== 2) Object.defineProperty(body, key, { value: randomJson(random, { keys: FIELDS, maxDepth: 2 }), enumerable: true, writable: true, configurable: true });
+      if (random() < 0.5) return randomJson(random, { keys: CUSTOMER_BODY_KEYS });
+      const body: Record<string, unknown> =
+        random() < 0.7
+          ? { firstName: `Fuzz ${Math.floor(random() * 1000)}`, lastName: random() < 0.2 ? '' : 'Tester' }
+          : { fullName: `Fuzz Full ${Math.floor(random() * 1000)}` };
+      const mutation = Math.floor(random() * 5);
+      if (mutation === 0) delete body[pick(Object.keys(body))];
+      else if (mutation === 1) setOwn(body, pick(CUSTOMER_BODY_KEYS), randomJson(random, { keys: CUSTOMER_BODY_KEYS, maxDepth: 2 }));
+      else if (mutation === 3) setOwn(body, pick([...HOSTILE_KEYS, 'extra']), randomJson(random, { maxDepth: 1 }));
+      else if (mutation === 4) setOwn(body, 'status', pick(['Active', 'Inactive', 'Blocked']));
       return body;
     };
 
-    it(`never answers 5xx, answers 2xx exactly for valid bodies, and writes nothing for rejected ones (${CASES} cases, seed ${SEED})`, async () => {
+    it(`never answers 5xx, answers exactly what the rules say, and writes nothing for rejected bodies (${CASES} cases, seed ${SEED})`, async () => {
       const { body: target } = await http.post('/customers').send({ firstName: 'Fuzz', lastName: 'Target' }).expect(201);
       const targetId = new mongoose.Types.ObjectId(target.id);
       const statuses: Record<number, number> = {};
@@ -199,28 +242,27 @@ describe('customers API against FerretDB', () => {
         const patch = random() < 0.5;
         const beforeCount = await customers().countDocuments();
         const beforeTarget = await customers().findOne({ _id: targetId });
+        const current = (await http.get(`/customers/${target.id}`).expect(200)).body;
         const res = patch
           ? await http.patch(`/customers/${target.id}`).set('content-type', 'application/json').send(JSON.stringify(body))
           : await http.post('/customers').set('content-type', 'application/json').send(JSON.stringify(body));
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         const context = `case ${i} (seed ${SEED}): ${patch ? 'PATCH' : 'POST'} ${JSON.stringify(body)} -> ${res.status} ${JSON.stringify(res.body)}`;
-        const tooLarge = Buffer.byteLength(JSON.stringify(body)) > BODY_LIMIT;
-        const valid = patch ? validPatch(body) : validCreate(body);
-        const expected = tooLarge ? 413 : valid ? (patch ? 200 : 201) : 400;
+        const expected = Buffer.byteLength(JSON.stringify(body)) > BODY_LIMIT ? 413 : expectedStatus(body, patch ? current : undefined);
         if (res.status !== expected) throw new Error(`expected ${expected}, got ${context}`);
-        const afterTarget = await customers().findOne({ _id: targetId });
         if (res.status >= 400) {
-          expect({ count: await customers().countDocuments(), target: afterTarget }).toEqual({ count: beforeCount, target: beforeTarget });
-        } else if (patch) {
-          const sent = body as Record<string, string>;
-          for (const f of FIELDS) if (f in sent) expect(afterTarget?.[f]).toBe(sent[f].trim());
-        } else {
-          expect(await customers().countDocuments()).toBe(beforeCount + 1);
+          const after = { count: await customers().countDocuments(), target: await customers().findOne({ _id: targetId }) };
+          expect(after).toEqual({ count: beforeCount, target: beforeTarget });
+          continue;
         }
+        const sent = body as Record<string, string>;
+        for (const field of ['firstName', 'lastName', 'fullName']) if (field in sent) expect(res.body[field]).toBe(sent[field].trim());
+        const stored = await customers().findOne({ _id: new mongoose.Types.ObjectId(res.body.id) });
+        expect({ firstName: stored?.['firstName'], lastName: stored?.['lastName'] }).toEqual({ firstName: res.body.firstName, lastName: res.body.lastName });
+        if (!patch) expect(await customers().countDocuments()).toBe(beforeCount + 1);
       }
       console.info(`[customers fuzz] seed ${SEED}: ${CASES} bodies, statuses ${JSON.stringify(statuses)}`);
-      expect(statuses[201] ?? 0).toBeGreaterThan(0);
-      expect(statuses[400] ?? 0).toBeGreaterThan(0);
+      for (const status of [200, 201, 400, 409]) expect(statuses[status] ?? 0).toBeGreaterThan(0);
       await http.get('/health/live').expect(200);
     });
   });

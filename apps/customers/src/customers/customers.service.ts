@@ -1,5 +1,21 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { CustomersRepository, CustomerWriteConflictError, StoredCustomer, isUnreadableVersion } from '@zdm/customers-data-access';
+import {
+  CUSTOMERS_COLLECTION,
+  Customer,
+  CustomerData,
+  DEFAULT_CUSTOMER_STATUS,
+  ReadPlan,
+  WritePlan,
+  fullNameMigration,
+  joinFullName,
+  namesDisagree,
+  readCustomer,
+  splitFullName,
+  storedShape,
+} from '@zdm/customers-domain';
+import { flagNames } from '@zdm/migrations-core';
+import { BuildSchemas, FLAG_SOURCE, FlagSource, MigrationMetrics } from '@zdm/migrations-nest';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerPageResponse, CustomerResponse } from './dto/customer.response';
 import { ListCustomersQuery } from './dto/list-customers.query';
@@ -8,18 +24,41 @@ import { UpdateCustomerDto } from './dto/update-customer.dto';
 /** Page size when `limit` is not given. */
 export const DEFAULT_PAGE_SIZE = 20;
 
+const FULL_NAME_FLAGS = flagNames(fullNameMigration.id);
+
+/** The version at which `status` and `marketingPreferences` are stored. */
+const V3 = 3;
+
 const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
-/** The API view of a stored customer. */
-export function toCustomerResponse(stored: StoredCustomer): CustomerResponse {
-  const { doc } = stored;
-  return {
-    id: stored.id,
-    firstName: String(doc['firstName']),
-    lastName: String(doc['lastName']),
-    createdAt: isoOf(doc['createdAt']),
-    updatedAt: isoOf(doc['updatedAt']),
-  };
+/** The API view of a customer. */
+export function toCustomerResponse(stored: StoredCustomer, customer: Customer): CustomerResponse {
+  return { id: stored.id, ...customer, createdAt: isoOf(stored.doc['createdAt']), updatedAt: isoOf(stored.doc['updatedAt']) };
+}
+
+function invalid(field: string, error: string): BadRequestException {
+  return new BadRequestException({ message: 'Validation failed', details: [{ field, errors: [error] }] });
+}
+
+/**
+ * The name a request asks for, given the current one (absent on create). `fullName` alone is split
+ * at its last space unless it is the current full name (then the stored split stays); with both
+ * parts it must equal them joined.
+ */
+export function requestedName(body: UpdateCustomerDto, current?: Customer): { firstName: string; lastName: string } {
+  const { firstName, lastName, fullName } = body;
+  if (fullName === undefined) {
+    const name = { firstName: firstName ?? current?.firstName, lastName: lastName ?? current?.lastName };
+    if (name.firstName === undefined || name.lastName === undefined) throw invalid('firstName', 'give firstName and lastName, or fullName');
+    return { firstName: name.firstName, lastName: name.lastName };
+  }
+  if (firstName !== undefined && lastName !== undefined) {
+    if (joinFullName({ firstName, lastName }) !== fullName) throw invalid('fullName', 'fullName must equal firstName and lastName joined by one space');
+    return { firstName, lastName };
+  }
+  if (firstName !== undefined || lastName !== undefined) throw invalid('fullName', 'give fullName alone, or together with both firstName and lastName');
+  if (current && current.fullName === fullName) return { firstName: current.firstName, lastName: current.lastName };
+  return splitFullName(fullName);
 }
 
 /**
@@ -36,37 +75,93 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Customers over the versioned store. Each request takes the flags once: the write plan (which
+ * version, whether the old name fields are still written) and the read plan (which name fields
+ * are the truth), so one request never mixes two phases.
+ */
 @Injectable()
 export class CustomersService {
-  constructor(private readonly customers: CustomersRepository) {}
+  private readonly log = new Logger(CustomersService.name);
+
+  constructor(
+    private readonly customers: CustomersRepository,
+    private readonly schemas: BuildSchemas,
+    private readonly metrics: MigrationMetrics,
+    @Inject(FLAG_SOURCE) private readonly flags: FlagSource,
+  ) {}
 
   create(body: CreateCustomerDto): Promise<CustomerResponse> {
-    return answering(async () => toCustomerResponse(await this.customers.insert({ firstName: body.firstName, lastName: body.lastName })));
+    const { write, read } = this.plans();
+    this.assertWritable(body, write);
+    const customer: CustomerData = {
+      ...requestedName(body),
+      status: body.status ?? DEFAULT_CUSTOMER_STATUS,
+      marketingPreferences: body.marketingPreferences ?? null,
+    };
+    return answering(async () => this.view(await this.customers.insert(storedShape(customer, write).set, write.version), read));
   }
 
   get(id: string): Promise<CustomerResponse> {
-    return answering(async () => toCustomerResponse(found(id, await this.customers.findById(id))));
+    return answering(async () => this.view(found(id, await this.customers.findById(id)), this.plans().read));
   }
 
   list(query: ListCustomersQuery): Promise<CustomerPageResponse> {
+    const { read } = this.plans();
     return answering(async () => {
       const page = await this.customers.page(query.limit ?? DEFAULT_PAGE_SIZE, query.after);
-      return { items: page.items.map(toCustomerResponse), next: page.next };
+      return { items: page.items.map((stored) => this.view(stored, read)), next: page.next };
     });
   }
 
   update(id: string, body: UpdateCustomerDto): Promise<CustomerResponse> {
-    const set = Object.fromEntries(Object.entries({ firstName: body.firstName, lastName: body.lastName }).filter(([, v]) => v !== undefined));
-    if (Object.keys(set).length === 0) {
-      throw new BadRequestException({ message: 'Validation failed', details: [{ field: 'body', errors: ['give at least one of firstName, lastName'] }] });
+    if (Object.values(body).every((v) => v === undefined)) {
+      throw invalid('body', 'give at least one of firstName, lastName, fullName, status, marketingPreferences');
     }
-    return answering(async () => toCustomerResponse(found(id, await this.customers.update(id, () => ({ set })))));
+    const { write, read } = this.plans();
+    this.assertWritable(body, write);
+    return answering(async () => {
+      const updated = await this.customers.update(id, (current) => {
+        const now = readCustomer(current.doc, read);
+        const next: CustomerData = {
+          ...requestedName(body, now),
+          status: body.status ?? now.status,
+          marketingPreferences: body.marketingPreferences !== undefined ? body.marketingPreferences : now.marketingPreferences,
+        };
+        return storedShape(next, write);
+      }, write.version);
+      return this.view(found(id, updated), read);
+    });
   }
 
   remove(id: string): Promise<void> {
     return answering(async () => {
       if (!(await this.customers.remove(id))) throw notFound(id);
     });
+  }
+
+  private plans(): { write: WritePlan; read: ReadPlan } {
+    return {
+      write: { version: this.schemas.writeVersion(CUSTOMERS_COLLECTION), writeOld: this.flags.isEnabled(FULL_NAME_FLAGS.writeOld) },
+      read: { readNew: this.flags.isEnabled(FULL_NAME_FLAGS.readNew) },
+    };
+  }
+
+  /** v3 fields can only be stored by an instance that writes v3; before that they are a 409, not silently dropped. */
+  private assertWritable(body: UpdateCustomerDto, write: WritePlan) {
+    if (write.version >= V3 || (body.status === undefined && body.marketingPreferences === undefined)) return;
+    throw new ConflictException(
+      `status and marketingPreferences can be written once this instance writes customers v${V3} (customers.status rollout); it writes v${write.version} now`,
+    );
+  }
+
+  /** The response for a stored customer; counts a shadow-read mismatch when its two name shapes disagree. */
+  private view(stored: StoredCustomer, read: ReadPlan): CustomerResponse {
+    if (namesDisagree(stored.doc)) {
+      this.metrics.recordShadowMismatch(fullNameMigration.id);
+      this.log.warn(`customer ${stored.id}: firstName/lastName and fullName disagree; serving ${read.readNew ? 'fullName' : 'firstName/lastName'}`);
+    }
+    return toCustomerResponse(stored, readCustomer(stored.doc, read));
   }
 }
 

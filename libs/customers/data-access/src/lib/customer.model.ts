@@ -20,10 +20,14 @@ export interface CustomersModelOptions {
   onUpcast?: (event: UpcastEvent) => void;
 }
 
-/** The fields customer documents of this build's versions have. */
+/** The fields customer documents of this build's versions have (v1 names, v2 full name, v3 status). */
 const CUSTOMER_FIELDS = {
   firstName: String,
   lastName: String,
+  fullName: String,
+  firstNameLength: Number,
+  status: String,
+  marketingPreferences: { type: Schema.Types.Mixed },
 };
 
 /**

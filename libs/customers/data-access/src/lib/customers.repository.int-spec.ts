@@ -4,6 +4,8 @@ import mongoose, { Connection } from 'mongoose';
 import { createCustomersRepository } from './customer.model';
 import { CustomersRepository, CustomerWriteConflictError } from './customers.repository';
 
+jest.setTimeout(30_000);
+
 const services = integrationServices(['mongo']);
 
 describe('CustomersRepository on FerretDB', () => {
