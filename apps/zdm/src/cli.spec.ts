@@ -1,5 +1,5 @@
-import { flagNames } from '@zdm/migrations-core';
-import { runCli } from './cli';
+import { InstanceHeartbeat, flagNames } from '@zdm/migrations-core';
+import { runCli, withOverrides } from './cli';
 import { ExitCode } from './lib/exit-codes';
 import { memoryStream } from './testing/streams.fixture';
 import { Fixture, FixtureScenario, createFixture, dumpFixture, fullName } from './testing/zdm.config.fixture';
@@ -112,6 +112,17 @@ describe('zdm status', () => {
     expect(run.stdout).toContain('customers-1  build build-v2  reads v1..v2 writes v1  flags write-new=off read-new=off write-old=on');
   });
 
+  it('shows the phase path and what the flag service holds', async () => {
+    const f = setup({ phase: 'dual-write', instances: ['new'] });
+    const json = await zdm(f, ['status', ID]);
+    expect(json.result['path']).toEqual(['pending', 'expand', 'dual-write', 'backfill', 'verify', 'switch-reads', 'contract', 'complete']);
+    const f1 = flagNames(ID);
+    expect(json.result['flagService']).toEqual({ [f1.writeNew]: true, [f1.readNew]: false, [f1.writeOld]: true });
+    const text = await zdm(f, ['status', ID], { tty: true });
+    expect(text.stdout).toContain('path     pending > expand > [dual-write] > backfill > verify > switch-reads > contract > complete');
+    expect(text.stdout).toContain('unleash  write-new=on read-new=off write-old=on');
+  });
+
   it('lists every migration when no id is given', async () => {
     const run = await zdm(setup(), ['status']);
     expect(run.result['migrations']).toEqual([expect.objectContaining({ id: ID, phase: 'pending' })]);
@@ -211,7 +222,56 @@ describe('zdm advance', () => {
     expect(run.result).toMatchObject({ from: 'expand', to: 'dual-write' });
     expect(f.flags.values[flagNames(ID).writeNew]).toBe(true);
     const audit = await f.store.audit.list(ID);
-    expect(audit[audit.length - 1]).toMatchObject({ action: 'phase', actor: 'ops@test', reason: 'ticket 42' });
+    expect(audit.find((a) => a.action === 'phase')).toMatchObject({ actor: 'ops@test', reason: 'ticket 42', details: { from: 'expand', to: 'dual-write' } });
+    expect(audit.map((a) => a.action)).toEqual(['flag', 'phase', 'flags-seen']);
+  });
+
+  /** A hand-made instance that reads v2 and reports write-new as given (the fixture's own instances follow the flags at once). */
+  const lagging = (writeNew: boolean): InstanceHeartbeat => ({
+    service: 'customers',
+    instanceId: 'customers-9',
+    build: 'build-v2',
+    schemas: { customers: { readMin: 1, readMax: 2, writes: writeNew ? 2 : 1 } },
+    flags: { [flagNames(ID).writeNew]: writeNew, [flagNames(ID).readNew]: false, [flagNames(ID).writeOld]: true },
+    at: new Date(),
+  });
+
+  /** A fixture in expand with one instance that follows the flags and one that lags (customers-9). */
+  async function withLaggingInstance() {
+    const f = setup({ phase: 'expand', instances: ['new'] });
+    await zdm(f, ['status']);
+    await f.store.heartbeats.beat(lagging(false), 60_000);
+    return f;
+  }
+
+  it('waits after the flip until every live instance reports the new flag value, then audits who saw it', async () => {
+    const f = await withLaggingInstance();
+    const catchUp = setTimeout(() => void f.store.heartbeats.beat(lagging(true), 60_000), 150);
+    const run = await zdm(f, ['advance', ID, '--flags-timeout', '5']);
+    clearTimeout(catchUp);
+    expect(run.code).toBe(ExitCode.ok);
+    const waiting = run.lines.find((l) => l['event'] === 'flags-waiting');
+    expect(waiting?.['lagging']).toEqual([{ instanceId: 'customers-9', reports: `${flagNames(ID).writeNew}=off` }]);
+    expect(run.result['flagsSeen']).toMatchObject({ flags: { [flagNames(ID).writeNew]: true }, instances: ['customers-1', 'customers-9'] });
+    expect((run.result['flagsSeen'] as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(100);
+    const seen = (await f.store.audit.list(ID)).find((a) => a.action === 'flags-seen');
+    expect(seen?.details).toMatchObject({ phase: 'dual-write', instances: ['customers-1', 'customers-9'] });
+  });
+
+  it('exits 3 naming the instances that never report the new value, and audits it; the phase change stays', async () => {
+    const f = await withLaggingInstance();
+    const run = await zdm(f, ['advance', ID, '--flags-timeout', '0.3']);
+    expect(run.code).toBe(ExitCode.refused);
+    expect(run.result['error']).toContain(`moved to dual-write and set ${flagNames(ID).writeNew}=on`);
+    expect(run.result['error']).toContain(`customers-9: ${flagNames(ID).writeNew}=off`);
+    expect((await f.store.state.load(ID))?.phase).toBe('dual-write');
+    expect((await f.store.audit.list(ID)).map((a) => a.action)).toContain('flags-not-seen');
+  });
+
+  it('does not wait when --flags-timeout is 0', async () => {
+    const run = await zdm(await withLaggingInstance(), ['advance', ID, '--flags-timeout', '0']);
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.result['flagsSeen']).toBeNull();
   });
 
   it('exits 3 naming each failing gate', async () => {
@@ -332,10 +392,72 @@ describe('zdm run', () => {
     expect(run.code).toBe(ExitCode.refused);
   });
 
+  it('waits while another runner holds the lease of a job, then resumes it from the checkpoint', async () => {
+    const f = setup({ phase: 'backfill', instances: ['new'] });
+    await zdm(f, ['status']);
+    // A runner that died holding the lease: it expires on its own.
+    await f.store.leases.acquire(`${ID}:backfill`, 'killed-host:1', 300);
+    const run = await zdm(f, ['run', ID, '--poll', '0.05']);
+    expect(run.code).toBe(ExitCode.ok);
+    const waiting = run.lines.filter((l) => l['event'] === 'waiting');
+    expect(waiting.map((l) => (l['failingGates'] as { gate: string }[])[0].gate)).toEqual(['lease-free']);
+    // Retries while the lease is held do not announce the job again.
+    expect(run.lines.filter((l) => l['event'] === 'job-start' && l['job'] === 'backfill')).toHaveLength(1);
+    expect(run.lines.filter((l) => l['event'] === 'phase').map((l) => l['to'])).toEqual(['verify', 'switch-reads', 'contract', 'complete']);
+    expect(rows(f).every((r) => r.v === 2)).toBe(true);
+  });
+
   it('stops at exit 6 when the backfill quarantines documents', async () => {
     const run = await zdm(setup({ phase: 'backfill', instances: ['new'], bad: 1 }), ['run', ID]);
     expect(run.code).toBe(ExitCode.quarantine);
     expect(run.result).toMatchObject({ job: 'backfill', quarantineOpen: 1 });
+  });
+});
+
+describe('zdm audit', () => {
+  it('lists phase changes and flag flips with actor and reason, oldest first', async () => {
+    const f = setup({ phase: 'expand', instances: ['new'] });
+    await zdm(f, ['advance', ID, '--actor', 'ops@test', '--reason', 'ticket 7']);
+    const run = await zdm(f, ['audit', ID]);
+    expect(run.code).toBe(ExitCode.ok);
+    const entries = run.result['entries'] as { action: string; actor: string; reason: string }[];
+    expect(entries.map((e) => e.action)).toEqual(['flag', 'phase', 'flags-seen']);
+    expect(entries.every((e) => e.actor === 'ops@test' && e.reason === 'ticket 7')).toBe(true);
+    const text = await zdm(f, ['audit', ID, '--limit', '1'], { tty: true });
+    expect(text.stdout).toMatch(/1 audit entry\n.*flags-seen +ops@test: ticket 7/);
+  });
+});
+
+describe('overrides on the command line', () => {
+  it('replace the config values for one command', () => {
+    const config = setup().config;
+    const changed = withOverrides(config, { leaseTtl: 2_000, minInstances: 3, batchSize: 80, targetLatency: 50 });
+    expect(changed).toMatchObject({ leaseTtlMs: 2_000, minInstances: 3, throttle: { initialBatchSize: 80, maxBatchSize: 80, targetLatencyMs: 50 } });
+    expect(withOverrides(config, {})).toEqual({ ...config, throttle: config.throttle });
+  });
+
+  it('lower the smallest batch to a first batch below the default bounds', () => {
+    const config = { ...setup().config, throttle: undefined };
+    expect(withOverrides(config, { batchSize: 10 }).throttle).toEqual({ initialBatchSize: 10, minBatchSize: 10 });
+    expect(withOverrides(config, { batchSize: 5_000 }).throttle).toEqual({ initialBatchSize: 5_000, maxBatchSize: 5_000 });
+  });
+
+  it('set the batch size runners start with', async () => {
+    const run = await zdm(setup({ phase: 'backfill' }), ['start', ID, '--batch-size', '10']);
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.lines.find((l) => l['event'] === 'progress')?.['done']).toBe(10);
+  });
+
+  it('make a gate wait for more instances', async () => {
+    const run = await zdm(setup({ phase: 'expand', instances: ['new'] }), ['advance', ID, '--min-instances', '2']);
+    expect(run.code).toBe(ExitCode.refused);
+    expect(run.result['error']).toContain('instances-live: 1 live instance(s) of customers, need at least 2');
+  });
+
+  it('reject values that are not whole numbers', async () => {
+    const run = await zdm(setup(), ['status', '--lease-ttl', '1.5']);
+    expect(run.code).toBe(ExitCode.usage);
+    expect(run.stderr).toContain('expected a whole number >= 100');
   });
 });
 

@@ -5,6 +5,7 @@ import {
   START_JOBS,
   StartJob,
   advanceCommand,
+  auditCommand,
   operatorCommand,
   planCommand,
   quarantineListCommand,
@@ -38,6 +39,32 @@ export interface GlobalOptions {
   json?: boolean;
   actor: string;
   reason: string;
+  /** Overrides the config's `leaseTtlMs`. */
+  leaseTtl?: number;
+  /** Overrides the config's `minInstances`. */
+  minInstances?: number;
+  /** Overrides the config's `throttle.initialBatchSize`. */
+  batchSize?: number;
+  /** Overrides the config's `throttle.targetLatencyMs`. */
+  targetLatency?: number;
+}
+
+/** The config with the command line's overrides applied (the operator tunes a run without editing code). */
+export function withOverrides(config: ZdmConfig, o: Pick<GlobalOptions, 'leaseTtl' | 'minInstances' | 'batchSize' | 'targetLatency'>): ZdmConfig {
+  const throttle = { ...config.throttle };
+  if (o.batchSize !== undefined) {
+    throttle.initialBatchSize = o.batchSize;
+    // An explicit first batch must fit the bounds, the config's or the throttle's defaults (50..2000).
+    if ((throttle.maxBatchSize ?? 2000) < o.batchSize) throttle.maxBatchSize = o.batchSize;
+    if ((throttle.minBatchSize ?? 50) > o.batchSize) throttle.minBatchSize = o.batchSize;
+  }
+  if (o.targetLatency !== undefined) throttle.targetLatencyMs = o.targetLatency;
+  return {
+    ...config,
+    throttle,
+    ...(o.leaseTtl !== undefined ? { leaseTtlMs: o.leaseTtl } : {}),
+    ...(o.minInstances !== undefined ? { minInstances: o.minInstances } : {}),
+  };
 }
 
 /** `user@host`, the default actor for the audit log. */
@@ -62,6 +89,20 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds (0 or more)');
+  return n;
+}
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
 type Handler = (s: Session) => Promise<number>;
 
 /**
@@ -75,6 +116,10 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
     .option('--json', 'print JSON lines (default when stdout is not a terminal)')
     .option('--actor <name>', 'who acts, for the audit log', defaultActor(io.env))
     .option('--reason <text>', 'why, for the audit log', 'cli')
+    .addOption(new Option('--lease-ttl <ms>', "runners' lease lifetime (overrides the config's leaseTtlMs)").argParser(wholeNumber(100)))
+    .addOption(new Option('--min-instances <n>', "fewest live instances a gate accepts (overrides the config's minInstances)").argParser(wholeNumber(0)))
+    .addOption(new Option('--batch-size <n>', "runners' first batch size (overrides the config's throttle)").argParser(wholeNumber(1)))
+    .addOption(new Option('--target-latency <ms>', "batch latency runners aim for (overrides the config's throttle)").argParser(wholeNumber(1)))
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) })
     .showHelpAfterError('(run `zdm --help` for usage)')
@@ -105,8 +150,14 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
     .action(act('verify', (_c, id: string) => (s) => verifyCommand(s, id)));
   program
     .command('advance <id>')
-    .description('move one phase forward if every gate holds; otherwise exit 3 naming each failing gate')
-    .action(act('advance', (_c, id: string) => (s) => advanceCommand(s, id)));
+    .description('move one phase forward if every gate holds (else exit 3 naming each failing gate), then wait until every live instance reports the flags it flipped')
+    .addOption(new Option('--flags-timeout <seconds>', 'longest wait for instances to report the new flag values (0: do not wait)').argParser(seconds).default(120))
+    .action(
+      act('advance', (c, id: string) => (s) => {
+        const timeoutMs = c.opts<{ flagsTimeout: number }>().flagsTimeout * 1000;
+        return advanceCommand(s, id, { timeoutMs, pollMs: 250 });
+      }),
+    );
   program
     .command('run <id>')
     .description('walk to complete: advance, run backfill/verify/contract at their phases, wait for gates')
@@ -118,6 +169,11 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
         return walkCommand(s, id, { timeoutMs: o.timeout * 1000, pollMs: o.poll * 1000 });
       }),
     );
+  program
+    .command('audit <id>')
+    .description('the audit log of a migration: phase changes, flags set and seen, jobs, pauses, rollbacks, with actor and reason')
+    .addOption(new Option('--limit <n>', 'newest entries to show').argParser(wholeNumber(1)).default(200))
+    .action(act('audit', (c, id: string) => (s) => auditCommand(s, id, c.opts<{ limit: number }>().limit)));
   for (const what of ['pause', 'resume', 'abort'] as const) {
     const does = { pause: 'hold runners after their current batch', resume: 'let runners continue (also clears an abort)', abort: 'stop runners after their current batch' };
     program
@@ -151,7 +207,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     command = name;
     const globals = cmd.optsWithGlobals<GlobalOptions>();
     reporter = makeReporter(globals.json, io);
-    const config = await (io.loadConfig ?? ((file: string) => loadConfig(file, io.cwd)))(configPath(globals.config, io.env));
+    const config = withOverrides(await (io.loadConfig ?? ((file: string) => loadConfig(file, io.cwd)))(configPath(globals.config, io.env)), globals);
     exitCode = await withSession(config, { reporter, who: { actor: globals.actor, reason: globals.reason }, signal }, handler);
   });
   const names = new Set(program.commands.map((c) => c.name()));

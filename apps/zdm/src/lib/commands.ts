@@ -1,4 +1,5 @@
 import {
+  FlagAdmin,
   GateRefusedError,
   MigrationDefinition,
   Migrator,
@@ -11,7 +12,8 @@ import {
   targetName,
 } from '@zdm/migrations-core';
 import { CliError, ExitCode, ExitCodeValue, exitCodeForRun, refusedByGates } from './exit-codes';
-import { flagsSeen, renderPlan, renderQuarantine, renderRun, renderStatus, renderStatusList, runData } from './render';
+import { FlagConfirmOptions, confirmFlags } from './flag-rollout';
+import { flagsSeen, renderAudit, renderPlan, renderQuarantine, renderRun, renderStatus, renderStatusList, runData } from './render';
 import { Session, requireDef } from './session';
 
 /** Jobs `zdm start --job` may run. `down`/`unexpand` only run through `zdm rollback`. */
@@ -65,14 +67,15 @@ function watchCommand(s: Session, id: string, everyMs = 500): () => void {
   return () => clearInterval(timer);
 }
 
-/** Runs one job with progress, pause notices and SIGINT handling; returns the run and its exit code. */
+/** Runs one job with progress, pause notices and SIGINT handling; returns the run and its exit code. `quiet` leaves out the job-start event (a retry). */
 export async function runWithProgress(
   s: Session,
   id: string,
   job: string,
   exec: (options: RunOptions) => Promise<RunResult | null>,
+  quiet = false,
 ): Promise<{ result: RunResult | null; exitCode: ExitCodeValue; quarantined: number }> {
-  s.reporter.event('job-start', { id, job, owner: s.migrator.owner }, `${id} ${job}: started (runner ${s.migrator.owner})`);
+  if (!quiet) s.reporter.event('job-start', { id, job, owner: s.migrator.owner }, `${id} ${job}: started (runner ${s.migrator.owner})`);
   const stopWatching = watchCommand(s, id);
   let result: RunResult | null;
   try {
@@ -130,14 +133,32 @@ export async function statusCommand(s: Session, id?: string): Promise<ExitCodeVa
   const def = requireDef(s, id);
   const status = await s.migrator.status(id);
   const expectedFlags = flagsForPhase(def, status.phase);
+  const flagService = await flagServiceValues(s, Object.keys(expectedFlags));
   const { command: runnerCommand, ...rest } = status;
   s.reporter.result(
     'status',
     ExitCode.ok,
-    { ...rest, runnerCommand, expectedFlags, flagsSeen: flagsSeen(id, status.instances) },
-    renderStatus(status, expectedFlags, targetName(def.target)),
+    { ...rest, runnerCommand, path: phasesOf(def), expectedFlags, flagsSeen: flagsSeen(id, status.instances), flagService },
+    renderStatus(status, expectedFlags, targetName(def.target), { path: phasesOf(def), flagService }),
   );
   return ExitCode.ok;
+}
+
+/**
+ * What the flag service itself says about `flags`, when the flag admin can read them back
+ * (Unleash's can); null otherwise. A failure to read is reported, not thrown: status must work
+ * while the flag service is down.
+ */
+async function flagServiceValues(s: Session, flags: string[]): Promise<Record<string, boolean | null> | { error: string } | null> {
+  const reader = s.flags as (FlagAdmin & { get?: (flag: string) => Promise<boolean | null> }) | undefined;
+  if (!reader?.get) return null;
+  try {
+    const values: Record<string, boolean | null> = {};
+    for (const flag of flags) values[flag] = await reader.get(flag);
+    return values;
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** `zdm plan [id...]`: a dry run; writes nothing. */
@@ -218,11 +239,21 @@ export async function advanceOnce(s: Session, id: string): Promise<{ from: Phase
   }
 }
 
-/** `zdm advance <id>`: one phase, only if every gate holds. */
-export async function advanceCommand(s: Session, id: string): Promise<ExitCodeValue> {
-  requireDef(s, id);
+/** `zdm advance <id>`: one phase, only if every gate holds; then waits until every instance reports the flags it flipped. */
+export async function advanceCommand(s: Session, id: string, flagWait: FlagConfirmOptions): Promise<ExitCodeValue> {
+  const def = requireDef(s, id);
   const { from, to } = await advanceOnce(s, id);
-  s.reporter.result('advance', ExitCode.ok, { id, from, to }, `${id}: ${from} -> ${to}`);
+  s.reporter.event('phase', { id, from, to }, `${id}: ${from} -> ${to}`);
+  const seen = await confirmFlags(s, def, from, to, flagWait);
+  s.reporter.result('advance', ExitCode.ok, { id, from, to, flagsSeen: seen }, `${id}: now in ${to}${seen ? ` (flags seen by ${seen.instances.length} instance(s))` : ''}`);
+  return ExitCode.ok;
+}
+
+/** `zdm audit <id>`: the audit log, newest last. */
+export async function auditCommand(s: Session, id: string, limit: number): Promise<ExitCodeValue> {
+  requireDef(s, id);
+  const entries = await s.migrator.store.audit.list(id, limit);
+  s.reporter.result('audit', ExitCode.ok, { id, count: entries.length, entries }, renderAudit(id, entries));
   return ExitCode.ok;
 }
 

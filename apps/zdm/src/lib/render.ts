@@ -1,6 +1,8 @@
 import {
+  AuditEntry,
   InstanceHeartbeat,
   MigrationStatus,
+  Phase,
   PlanEntry,
   QuarantineEntry,
   RunResult,
@@ -19,15 +21,40 @@ export function flagsSeen(id: string, instances: readonly InstanceHeartbeat[]): 
   return Object.fromEntries(instances.map((i) => [i.instanceId, Object.fromEntries(names.map((n) => [n, i.flags[n] ?? null]))]));
 }
 
+/** Extras of {@link renderStatus}: the phase path and what the flag service says. */
+export interface StatusExtras {
+  /** The migration's forward path of phases. */
+  path?: readonly Phase[];
+  /** Flag values read back from the flag service, or why they could not be read. */
+  flagService?: Record<string, boolean | null> | { error: string } | null;
+}
+
+/** `pending > expand > [dual-write] > backfill ...`: the path with the current phase in brackets. */
+export function renderPath(path: readonly Phase[], current: Phase): string {
+  const shown = path.map((p) => (p === current ? `[${p}]` : p)).join(' > ');
+  return path.includes(current) ? shown : `${shown}   (now ${current})`;
+}
+
+function renderFlagService(flagService: StatusExtras['flagService'], prefix: string): string | null {
+  if (!flagService) return null;
+  if ('error' in flagService && typeof flagService.error === 'string') return `  unleash  unreadable: ${flagService.error}`;
+  const values = Object.entries(flagService as Record<string, boolean | null>)
+    .map(([k, v]) => `${k.startsWith(prefix) ? k.slice(prefix.length) : k}=${v === null ? 'absent' : v ? 'on' : 'off'}`)
+    .join(' ');
+  return `  unleash  ${values}`;
+}
+
 /** Full status of one migration, for people. */
-export function renderStatus(s: MigrationStatus, expectedFlags: Record<string, boolean>, target: string): string {
+export function renderStatus(s: MigrationStatus, expectedFlags: Record<string, boolean>, target: string, extras: StatusExtras = {}): string {
   const prefix = `${s.id}.`;
   const lines = [
     `${s.id}: ${s.description}`,
     `  phase    ${s.phase}${s.next ? ` (next: ${s.next})` : ''}    command: ${s.command}`,
+    ...(extras.path ? [`  path     ${renderPath(extras.path, s.phase)}`] : []),
     `  counts   ${formatCount(s.counts.belowTarget)} below target · ${formatCount(s.counts.withOldFields)} with old fields · ${formatCount(s.counts.quarantined)} quarantined`,
     `  verify   ${s.verify ? `${new Date(s.verify.at).toISOString()}: checked ${formatCount(s.verify.checked)}, ${s.verify.mismatches} mismatch(es), ${s.verify.shadowMismatches} shadow` : 'no pass recorded'}`,
     `  flags    this phase wants ${onOff(expectedFlags, prefix)}`,
+    ...[renderFlagService(extras.flagService, prefix)].filter((l): l is string => l !== null),
     `  gates to leave ${s.phase}:`,
     ...s.gates.map((g) => `    ${g.ok ? 'ok  ' : 'FAIL'}  ${g.gate.padEnd(26)} ${g.detail}`),
     `  instances (${s.instances.length} live):`,
@@ -96,4 +123,16 @@ export function renderRun(id: string, job: string, r: RunResult): string {
 export function runData(r: RunResult): Record<string, unknown> {
   const { cursor: _cursor, updatedAt: _updatedAt, done: _done, ...counters } = r.checkpoint;
   return { status: r.status, ...counters, ratePerSec: r.progress.ratePerSec, elapsedMs: r.progress.elapsedMs, token: r.token };
+}
+
+/** The audit log, for people: one line per entry, oldest first. */
+export function renderAudit(id: string, entries: readonly AuditEntry[]): string {
+  if (!entries.length) return `${id}: the audit log is empty`;
+  return [
+    `${id}: ${entries.length} audit entr${entries.length === 1 ? 'y' : 'ies'}`,
+    ...entries.map((e) => {
+      const details = e.details && Object.keys(e.details).length ? `  ${JSON.stringify(e.details)}` : '';
+      return `  ${new Date(e.at).toISOString()}  ${e.action.padEnd(14)} ${e.actor}: ${e.reason}${details}`;
+    }),
+  ].join('\n');
 }

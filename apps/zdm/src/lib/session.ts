@@ -1,5 +1,6 @@
 import {
   Actor,
+  FlagAdmin,
   MigrationBackend,
   MigrationDefinition,
   MigrationDefinitionError,
@@ -14,6 +15,8 @@ import { Reporter } from './reporter';
 export interface Session {
   config: ZdmConfig;
   migrator: Migrator;
+  /** The flag admin the config connected, if any (the migrator changes flags through it). */
+  flags?: FlagAdmin;
   reporter: Reporter;
   /** Actor and reason written to the audit log. */
   who: Actor;
@@ -52,7 +55,7 @@ export async function withSession<T>(
       leaseTtlMs: config.leaseTtlMs,
       minInstances: config.minInstances,
     });
-    return await fn({ ...context, config, migrator });
+    return await fn({ ...context, config, migrator, flags: connection.flags });
   } finally {
     await connection.close?.();
   }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MigrationDefinition, MigrationState, MigrationStatus, Phase, strategyOf } from '@zdm/migrations-core';
+import { MigrationDefinition, MigrationState, MigrationStatus, Phase, RunOptions, strategyOf } from '@zdm/migrations-core';
 import { CliError, ExitCode, ExitCodeValue } from './exit-codes';
 import { advanceOnce, assertRunnable, reportJob, runWithProgress } from './commands';
+import { confirmFlags } from './flag-rollout';
 import { Session, requireDef } from './session';
 
 /** Options for {@link walkCommand} (`zdm run`). */
@@ -17,8 +18,11 @@ export interface WalkOptions {
 /** Gates that no amount of waiting fixes: someone has to look at the documents. */
 const NEEDS_A_PERSON = new Set(['quarantine-empty', 'verify-mismatches-zero']);
 
+/** A data job `zdm run` starts on its own. */
+export type DueJob = 'backfill' | 'verify' | 'contract';
+
 /** The data job the current phase still needs, if any. */
-export function dueJob(def: MigrationDefinition, status: MigrationStatus, state: MigrationState): 'backfill' | 'verify' | 'contract' | null {
+export function dueJob(def: MigrationDefinition, status: MigrationStatus, state: MigrationState): DueJob | null {
   const strategy = strategyOf(def);
   const lazy = strategy.kind === 'additive' && strategy.backfill === 'lazy';
   switch (status.phase) {
@@ -72,7 +76,10 @@ async function advanceWhenReady(s: Session, id: string, phase: Phase, options: W
 
 /**
  * `zdm run <id>`: walks a migration to `complete`. In each phase it runs the job the phase needs
- * (backfill, verify, contract), then advances as soon as the gates hold.
+ * (backfill, verify, contract), then advances as soon as the gates hold, and after each phase
+ * change waits until every live instance reports the flags it flipped. A job whose lease another
+ * runner holds (for example one that was killed and whose lease has not expired yet) is retried
+ * until the lease is free, then resumes from the checkpoint.
  */
 export async function walkCommand(s: Session, id: string, options: WalkOptions): Promise<ExitCodeValue> {
   const def = requireDef(s, id);
@@ -93,10 +100,45 @@ export async function walkCommand(s: Session, id: string, options: WalkOptions):
     const job = dueJob(def, status, state);
     if (job && (runs.get(status.phase) ?? 0) < maxJobRuns) {
       runs.set(status.phase, (runs.get(status.phase) ?? 0) + 1);
-      const run = await runWithProgress(s, id, job, async (o) => (job === 'verify' ? (await s.migrator.verify(id, o)).result : s.migrator.run(id, job, o)));
+      const run = await runOnceLeaseFree(s, id, job, status.phase, options);
       if (run.exitCode !== ExitCode.ok) return reportJob(s, 'run', id, job, run, { phase: status.phase, transitions });
       continue;
     }
-    transitions.push({ from: status.phase, to: await advanceWhenReady(s, id, status.phase, options) });
+    const to = await advanceWhenReady(s, id, status.phase, options);
+    transitions.push({ from: status.phase, to });
+    await confirmFlags(s, def, status.phase, to, { timeoutMs: options.timeoutMs, pollMs: Math.min(options.pollMs, 500) });
+  }
+}
+
+/**
+ * Runs the job, waiting while another runner holds its lease (a runner that was killed keeps it
+ * until it expires; a live one renews it, and the walk then waits until it is done or gone). A run
+ * that lost its lease (it stalled past the lease's lifetime, or another runner took over) is
+ * started again the same way: the checkpoint it kept is fenced, so nothing is done twice.
+ */
+async function runOnceLeaseFree(s: Session, id: string, job: DueJob, phase: Phase, options: WalkOptions) {
+  const deadline = performance.now() + options.timeoutMs;
+  const exec = async (o: RunOptions) => (job === 'verify' ? (await s.migrator.verify(id, o)).result : s.migrator.run(id, job, o));
+  let announced = false;
+  let heldBefore = false;
+  for (;;) {
+    // After an attempt that found the lease held, the next one does not announce itself again.
+    const run = await runWithProgress(s, id, job, exec, heldBefore);
+    const status = run.result?.status;
+    heldBefore = status === 'lease-held';
+    if (status !== 'lease-held' && status !== 'lease-lost') return run;
+    if (!announced || status === 'lease-lost') {
+      announced = true;
+      const detail = status === 'lease-held' ? 'another runner holds the lease' : 'this runner lost the lease (it stalled, or another runner took over)';
+      const failingGates = [{ gate: 'lease-free', detail: `${detail} of ${id}:${job}; waiting for it to finish or expire` }];
+      s.reporter.event('waiting', { id, phase, failingGates }, `${id}: waiting to run ${job}: ${failingGates[0].detail}`);
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) return run;
+    try {
+      await sleep(Math.min(options.pollMs, left), undefined, { signal: s.signal });
+    } catch {
+      throw new CliError(ExitCode.stopped, `${id}: stopped by signal while waiting for the lease of ${job}`, { phase });
+    }
   }
 }

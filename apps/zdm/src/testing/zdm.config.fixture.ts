@@ -81,6 +81,10 @@ export class FixtureFlags implements FlagAdmin {
     this.values[flag] = enabled;
     await this.onChange();
   }
+  /** Reads a flag back, as Unleash's admin client can; null when it was never set. */
+  async get(flag: string): Promise<boolean | null> {
+    return flag in this.values ? this.values[flag] : null;
+  }
 }
 
 /** Everything a test may look at after running commands in-process. */
