@@ -8,7 +8,7 @@ export {
   type MongoBackend,
   type MongoBackendOptions,
 } from './lib/mongo.backend';
-export { MongoCollectionTarget, toTargetItem, type MongoCas } from './lib/mongo-collection.target';
+export { MongoCollectionTarget, matchesCasFilter, toTargetItem, type MongoCas } from './lib/mongo-collection.target';
 export { UndoLog, type UndoEntry } from './lib/undo.log';
 export { encodeId, decodeId, afterIdFilter } from './lib/mongo-id.codec';
 export {
@@ -23,3 +23,4 @@ export {
 } from './lib/schema-version.upcaster';
 export { versionedPlugin, stampUpdate, stampReplacement, type VersionedModelStatics, type VersionedPluginOptions } from './lib/versioned.plugin';
 export { runMongoJob, type RunMongoJobOptions } from './lib/mongo-job.runner';
+export { DocumentClaims, claimsWhereNeeded, hasAtomicUpdates, type ClaimedDocuments, type DocumentClaimsOptions } from './lib/document.claims';

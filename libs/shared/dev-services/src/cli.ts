@@ -1,4 +1,5 @@
-// `npm run services -- up [--mongo] [--redis] [--unleash] [--json] [--env-file FILE]`
+// `npm run services -- up [--mongo] [--redis] [--unleash] [--json] [--write-env FILE]`
+// (`--write-env`, not `--env-file`: Node >= 20.6 takes `--env-file` as its own option.)
 // Starts (or finds) the backing services, prints how to reach them, stays up until
 // SIGINT/SIGTERM, then stops what it started.
 import { writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 interface UpOptions extends ServiceSelection {
   json?: boolean;
-  envFile?: string;
+  writeEnv?: string;
   sources?: ServiceSource[];
   quiet?: boolean;
 }
@@ -24,7 +25,7 @@ async function up(opts: UpOptions): Promise<void> {
   } else {
     process.stdout.write(Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join(''));
   }
-  if (opts.envFile) writeFileSync(opts.envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  if (opts.writeEnv) writeFileSync(opts.writeEnv, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
   log?.(`up: ${describeServices(services)}`);
   log?.('press Ctrl-C (or send SIGTERM) to stop and clean up');
 
@@ -49,7 +50,7 @@ program
   .option('--redis', 'Redis')
   .option('--unleash', 'Unleash (admin + client tokens)')
   .option('--json', 'print a JSON object instead of `export` lines')
-  .option('--env-file <file>', 'also write KEY=value lines to this file')
+  .option('--write-env <file>', 'also write KEY=value lines to this file (for `node --env-file` or docker --env-file)')
   .addOption(
     new Option('--sources <list>', `sources to try, in resolution order (${ALL_SOURCES.join(',')})`).argParser((v) => {
       const list = v.split(',').map((s) => s.trim()) as ServiceSource[];

@@ -50,3 +50,4 @@ export {
   type IntegrationOptions,
   type IntegrationServices,
 } from './lib/integration';
+export { indexFerretDbIds, keepFerretDbIdsIndexed, idIndexName, type IdIndexPass } from './lib/ferretdb-id-index';

@@ -1,10 +1,9 @@
 import { CUSTOMERS_COLLECTION } from '@zdm/customers-domain';
 import type { Doc, MigrationRegistry } from '@zdm/migrations-core';
-import { createUpcaster, versionedPlugin, type UpcastEvent } from '@zdm/migrations-mongo';
+import { claimsWhereNeeded, createUpcaster, versionedPlugin, type DocumentClaims, type UpcastEvent } from '@zdm/migrations-mongo';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { CustomersRepository } from './customers.repository';
-import { WriteClaims, hasAtomicUpdates } from './write-claims';
 
 /** Options of {@link createCustomersRepository}: what this build reads and writes. */
 export interface CustomersModelOptions {
@@ -18,6 +17,8 @@ export interface CustomersModelOptions {
   writeVersion: () => number;
   /** Called for every document upcast in memory on read (e.g. the lazy-upcast metric). */
   onUpcast?: (event: UpcastEvent) => void;
+  /** Whether the server's conditional updates are atomic. Default: asked at the first update (MongoDB yes, FerretDB 1.x no). */
+  atomicUpdates?: boolean;
 }
 
 /** The fields customer documents of this build's versions have (v1 names, v2 full name, v3 status). */
@@ -43,28 +44,13 @@ export function createCustomersRepository(connection: Connection, options: Custo
   schema.plugin(versionedPlugin, versioned);
   const model = (connection.models['Customer'] ?? connection.model<Doc>('Customer', schema)) as Model<Doc>;
   const upcaster = createUpcaster(versioned);
+  let claims: (() => Promise<DocumentClaims | null>) | undefined;
   return new CustomersRepository({
     model,
     upcast: (raw) => upcaster.upcast(raw).doc,
     pin: (version, work) => (version === undefined ? work() : pinned.run(version, work)),
-    claims: claimsWhereNeeded(connection),
+    // The same claims (collection `zdm_claims`) as the migration runner's: decided at the first
+    // update, once the connection is open; none on MongoDB, whose conditional updates are atomic.
+    claims: () => (claims ??= claimsWhereNeeded(connection.db as mongo.Db, { atomicUpdates: options.atomicUpdates }))(),
   });
-}
-
-/**
- * Write claims where the server needs them, decided once (at the first update, when the connection
- * is open): MongoDB's conditional updates are atomic, FerretDB 1.x's are not. A failed check is
- * asked again next time.
- */
-function claimsWhereNeeded(connection: Connection): () => Promise<WriteClaims | null> {
-  let decided: Promise<WriteClaims | null> | undefined;
-  const decide = async () => {
-    const db = connection.db as mongo.Db;
-    return (await hasAtomicUpdates(db)) ? null : new WriteClaims(db, { collection: `${CUSTOMERS_COLLECTION}_write_claims` });
-  };
-  return () =>
-    (decided ??= decide().catch((err: unknown) => {
-      decided = undefined;
-      throw err;
-    }));
 }

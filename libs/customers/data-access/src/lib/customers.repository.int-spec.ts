@@ -1,5 +1,6 @@
 import { MigrationRegistry } from '@zdm/migrations-core';
 import { integrationServices } from '@zdm/dev-services';
+import { DocumentClaims } from '@zdm/migrations-mongo';
 import mongoose, { Connection } from 'mongoose';
 import { createCustomersRepository } from './customer.model';
 import { CustomersRepository, CustomerWriteConflictError } from './customers.repository';
@@ -11,6 +12,8 @@ const services = integrationServices(['mongo']);
 describe('CustomersRepository on FerretDB', () => {
   let connection: Connection;
   let repository: CustomersRepository;
+  /** Compare-and-set on `_rev` without claims: what runs on MongoDB, checked here one writer at a time. */
+  let casOnly: CustomersRepository;
   let writeVersion = 1;
 
   beforeAll(async () => {
@@ -21,6 +24,7 @@ describe('CustomersRepository on FerretDB', () => {
       readMax: 1,
       writeVersion: () => writeVersion,
     });
+    casOnly = createCustomersRepository(connection, { registry: MigrationRegistry.create([]), readMin: 1, readMax: 1, writeVersion: () => 1, atomicUpdates: true });
   });
   afterAll(() => connection?.close());
 
@@ -31,10 +35,10 @@ describe('CustomersRepository on FerretDB', () => {
     expect(updated).toMatchObject({ storedVersion: 1, rev: 2, doc: { lastName: 'King' } });
   });
 
-  it('re-reads and recomputes an update when another writer changed the document in between', async () => {
-    const { id } = await repository.insert({ firstName: 'A', lastName: 'B' });
+  it('re-reads and recomputes an update when another writer changed the document in between (compare-and-set on _rev)', async () => {
+    const { id } = await casOnly.insert({ firstName: 'A', lastName: 'B' });
     let calls = 0;
-    const result = await repository.update(id, async (current) => {
+    const result = await casOnly.update(id, async (current) => {
       calls++;
       // The first time, someone else writes between this read and the compare-and-set.
       if (calls === 1) await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $set: { firstName: 'Other' }, $inc: { _rev: 1 } });
@@ -56,20 +60,35 @@ describe('CustomersRepository on FerretDB', () => {
         ]);
         expect((await repository.findById(id))?.doc).toMatchObject({ firstName: 'A+1', lastName: 'B+2' });
       }
-      expect(await connection.collection('customers_write_claims').countDocuments()).toBe(0);
+      // Both writers took claims (FerretDB), and none is left behind.
+      expect(await connection.collection('zdm_claims').countDocuments()).toBe(0);
     } finally {
       await other.close();
     }
   });
 
-  it('gives up with a conflict error when the document changes on every attempt', async () => {
-    const { id } = await repository.insert({ firstName: 'A', lastName: 'B' });
-    const busy = repository.update(id, async () => {
+  it('gives up with a conflict error when the document changes on every attempt (compare-and-set on _rev)', async () => {
+    const { id } = await casOnly.insert({ firstName: 'A', lastName: 'B' });
+    const busy = casOnly.update(id, async () => {
       await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $inc: { _rev: 1 } });
       return { set: { lastName: 'never' } };
     });
     await expect(busy).rejects.toBeInstanceOf(CustomerWriteConflictError);
     expect((await repository.findById(id))?.doc['lastName']).toBe('B');
+  });
+
+  it('waits while another writer holds the claim on a customer, then applies its change on top', async () => {
+    // Claims forced, so that this runs the same on MongoDB (which needs none) as on FerretDB.
+    const claimed = createCustomersRepository(connection, { registry: MigrationRegistry.create([]), readMin: 1, readMax: 1, writeVersion: () => 1, atomicUpdates: false });
+    const { id } = await claimed.insert({ firstName: 'Held', lastName: 'B' });
+    const release = await new DocumentClaims(connection.db as mongoose.mongo.Db).take('customers', id);
+    expect(release).not.toBeNull();
+    const waiting = claimed.update(id, (c) => ({ set: { lastName: `${String(c.doc['lastName'])}+after` } }));
+    await new Promise((r) => setTimeout(r, 50));
+    // The holder writes while the update waits; the update must see that write.
+    await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $set: { lastName: 'C' }, $inc: { _rev: 1 } });
+    await release?.();
+    expect((await waiting)?.doc['lastName']).toBe('C+after');
   });
 
   it('stamps the version a write was shaped for, even if the current write version changes meanwhile', async () => {

@@ -1,6 +1,6 @@
 import type { Doc } from '@zdm/migrations-core';
 import { Types, type Model } from 'mongoose';
-import type { WriteClaims } from './write-claims';
+import type { DocumentClaims } from '@zdm/migrations-mongo';
 
 /** A customer document as the repository hands it out: upcast, bookkeeping split from content. */
 export interface StoredCustomer {
@@ -36,10 +36,10 @@ export interface CustomersRepositoryOptions {
   /** Runs a write with `version` pinned as the version the model stamps (none given: the current one). */
   pin?: <T>(version: number | undefined, work: () => Promise<T>) => Promise<T>;
   /**
-   * Claims each revision before replacing it, for servers without atomic conditional updates
+   * Per-document claims to hold while updating, for servers without atomic conditional updates
    * (FerretDB 1.x); resolves null where updates are atomic. Default: none needed.
    */
-  claims?: () => Promise<WriteClaims | null>;
+  claims?: () => Promise<DocumentClaims | null>;
   /** How often an update is retried when someone else wrote the document meanwhile. Default 8. */
   maxRetries?: number;
 }
@@ -107,15 +107,19 @@ export class CustomersRepository {
     const claims = (await this.options.claims?.()) ?? null;
     for (let attempt = 1; attempt <= this.maxRetries; attempt++) {
       if (attempt > 1) await backOff(attempt);
-      const current = await this.findById(id);
-      if (!current) return null;
-      const { set, unset = [] } = await change(current);
-      const update: Doc = { $set: set };
-      if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
-      const filter = { _id: new Types.ObjectId(id), _rev: current.rev ?? { $exists: false } };
-      const release = claims ? await claims.take(id, current.rev) : async () => undefined;
+      const readFirst = claims ? null : await this.findById(id);
+      if (!claims && !readFirst) return null;
+      const release = claims ? await claims.take(this.model.collection.collectionName, id) : async () => undefined;
       if (!release) continue;
       try {
+        // Under a claim nobody else writes the document, so it is read again and written by `_id`
+        // alone (the only filter FerretDB hands to its storage); elsewhere `_rev` is compared-and-set.
+        const current = claims ? await this.findById(id) : readFirst;
+        if (!current) return null;
+        const { set, unset = [] } = await change(current);
+        const update: Doc = { $set: set };
+        if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
+        const filter = claims ? { _id: new Types.ObjectId(id) } : { _id: new Types.ObjectId(id), _rev: current.rev ?? { $exists: false } };
         const updated = await this.pin(version, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec());
         if (updated) return this.toStored(updated);
       } finally {

@@ -43,8 +43,12 @@ export interface BackfillTarget {
   countRemaining(): Promise<number>;
   /** Reads the next page after `cursor` (null: from the start). */
   readBatch(cursor: string | null, limit: number): Promise<TargetBatch>;
-  /** Applies each change only if the item is unchanged since read; returns the ids that were not applied. */
-  writeBatch(changes: ItemChange[]): Promise<{ conflicts: string[] }>;
+  /**
+   * Applies each change only if the item is unchanged since read; returns the ids that were not
+   * applied. `fence`, when given, is called right before each command that writes, and throws once
+   * the runner may no longer write (its lease ran out, e.g. while the process was frozen).
+   */
+  writeBatch(changes: ItemChange[], fence?: () => void): Promise<{ conflicts: string[] }>;
   /** Reads items again after a conflict; ids that no longer exist are left out. */
   reread(ids: string[]): Promise<TargetItem[]>;
 }
@@ -285,7 +289,7 @@ async function applyBatch(
     }
     if (changes.length === 0) break;
     assertFenced();
-    const { conflicts } = await options.target.writeBatch(changes);
+    const { conflicts } = await options.target.writeBatch(changes, assertFenced);
     counts.written += changes.length - conflicts.length;
     if (conflicts.length === 0) break;
     counts.conflicts += conflicts.length;

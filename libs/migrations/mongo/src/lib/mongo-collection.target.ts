@@ -9,6 +9,7 @@ import type {
   TargetItem,
 } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
+import { DocumentClaims } from './document.claims';
 import { DocumentDiff, diffDocuments, isUnsafeFieldName, matchValue, sameValue } from './document.diff';
 import { AnyId, AnyIdCollection, AnyIdDocument } from './mongo-driver.util';
 import { afterIdFilter, decodeId, encodeId } from './mongo-id.codec';
@@ -33,8 +34,15 @@ export interface CollectionTargetOptions {
   store: ControlStore;
   /** Backfill writes undo records to it; rollback jobs read them. Null: no undo log. */
   undo: UndoLog | null;
-  /** Most update statements per command. */
+  /** Most update statements per command (and, with claims, most documents claimed at once). */
   maxOpsPerCommand: number;
+  /**
+   * Resolves the claims to take before each write where the server's updates are not atomic
+   * (FerretDB 1.x), else null. With claims, pages also come from one long `_id`-ordered cursor
+   * and documents are read and written by `_id` alone: FerretDB hands only a bare `{_id}` filter
+   * to its storage, and reads the whole table for any other filter.
+   */
+  claims: () => Promise<DocumentClaims | null>;
 }
 
 /** A stored document as the runner sees it: version from `_v`, content without `_v`/`_rev`. */
@@ -82,6 +90,23 @@ function statements(planned: PlannedWrite[], grouped: boolean): Statement[] {
   );
 }
 
+/** Whether `doc` passes a compare-and-set filter built by {@link MongoCollectionTarget} (`_id` aside). */
+export function matchesCasFilter(filter: Doc, doc: Doc): boolean {
+  return Object.entries(filter).every(([field, condition]) => {
+    if (field === '_id') return true;
+    const c = condition as { $exists?: false; $type?: 'null'; $eq?: unknown };
+    if (c.$exists === false) return doc[field] === undefined;
+    if (c.$type === 'null') return doc[field] === null;
+    return sameValue(doc[field], c.$eq);
+  });
+}
+
+/** An open `_id`-ordered cursor and the position (last `_id` handed out) it stands at. */
+interface OpenStream {
+  position: string | null;
+  cursor: mongo.FindCursor<AnyIdDocument>;
+}
+
 /** The fields whose stored values a compare-and-set filter checks besides `_id`, `_v` and `_rev`. */
 function guardedFields(def: MigrationDefinition, diff: DocumentDiff): string[] {
   const names = [...Object.keys(diff.set), ...diff.unset, ...(def.removedFields ?? []), ...(def.addedFields ?? [])];
@@ -93,6 +118,9 @@ function guardedFields(def: MigrationDefinition, diff: DocumentDiff): string[] {
  * unordered bulk updates, and re-checks of the writes that did not land.
  */
 export class MongoCollectionTarget implements BackfillTarget {
+  private stream: OpenStream | null = null;
+  private claimsCleared = false;
+
   constructor(private readonly options: CollectionTargetOptions) {}
 
   countRemaining(): Promise<number> {
@@ -100,21 +128,59 @@ export class MongoCollectionTarget implements BackfillTarget {
   }
 
   async readBatch(cursor: string | null, limit: number): Promise<TargetBatch> {
-    const { filter } = this.options;
-    const after = cursor === null ? null : afterIdFilter(decodeId(cursor));
-    const query = !after ? filter : Object.keys(filter).length ? { $and: [filter, after] } : after;
-    const raws = await this.options.collection.find(query, { sort: { _id: 1 }, limit, batchSize: limit }).toArray();
+    const raws = (await this.options.claims()) ? await this.readStreamed(cursor, limit) : await this.options.collection.find(this.queryAfter(cursor), { sort: { _id: 1 }, limit, batchSize: limit }).toArray();
     const items = await this.toItems(raws);
     return { items, cursor: raws.length ? encodeId(raws[raws.length - 1]['_id']) : cursor, done: raws.length < limit };
   }
 
   async reread(ids: string[]): Promise<TargetItem[]> {
-    if (!ids.length) return [];
-    const raws = await this.options.collection.find({ _id: { $in: ids.map(decodeId) as AnyId[] } }).toArray();
-    return this.toItems(raws);
+    return this.toItems(await this.findByIds(ids.map(decodeId)));
   }
 
-  async writeBatch(changes: ItemChange[]): Promise<{ conflicts: string[] }> {
+  private queryAfter(cursor: string | null): Doc {
+    const { filter } = this.options;
+    const after = cursor === null ? null : afterIdFilter(decodeId(cursor));
+    return !after ? filter : Object.keys(filter).length ? { $and: [filter, after] } : after;
+  }
+
+  /**
+   * The next `limit` documents of one cursor kept open across pages (opened again when the
+   * runner asks for another position, e.g. after a restart). FerretDB sorts the whole result once
+   * per query, so one query per walk instead of one per page keeps the walk linear.
+   */
+  private async readStreamed(cursor: string | null, limit: number): Promise<AnyIdDocument[]> {
+    if (this.stream?.position !== cursor) {
+      await this.stream?.cursor.close().catch(() => undefined);
+      this.stream = { position: cursor, cursor: this.options.collection.find(this.queryAfter(cursor), { sort: { _id: 1 }, batchSize: Math.max(limit, 500) }) };
+    }
+    const stream = this.stream;
+    const raws: AnyIdDocument[] = [];
+    while (raws.length < limit) {
+      const raw = await stream.cursor.next();
+      if (!raw) break;
+      raws.push(raw);
+    }
+    if (raws.length < limit) {
+      await stream.cursor.close().catch(() => undefined);
+      this.stream = null;
+    } else stream.position = encodeId(raws[raws.length - 1]['_id']);
+    return raws;
+  }
+
+  /** The documents with these `_id`s that exist: one `$in` query, or (with claims) one lookup each. */
+  private async findByIds(rawIds: unknown[]): Promise<AnyIdDocument[]> {
+    if (!rawIds.length) return [];
+    const { collection } = this.options;
+    if (!(await this.options.claims())) return collection.find({ _id: { $in: rawIds as AnyId[] } }).toArray();
+    const found: AnyIdDocument[] = [];
+    for (const _id of rawIds) {
+      const raw = await collection.findOne({ _id: _id as AnyId });
+      if (raw) found.push(raw);
+    }
+    return found;
+  }
+
+  async writeBatch(changes: ItemChange[], fence: () => void = () => undefined): Promise<{ conflicts: string[] }> {
     const { def, job } = this.options;
     const refused: string[] = [];
     const planned: PlannedWrite[] = [];
@@ -135,7 +201,8 @@ export class MongoCollectionTarget implements BackfillTarget {
     }
     // The undo record goes first: a runner killed between the two leaves a harmless extra record.
     if (this.options.undo) await this.options.undo.record(def, undo);
-    const missed = await this.apply(planned);
+    const claims = await this.options.claims();
+    const missed = claims ? await this.applyClaimed(claims, planned, fence) : await this.apply(planned);
     return { conflicts: [...refused, ...missed] };
   }
 
@@ -187,6 +254,37 @@ export class MongoCollectionTarget implements BackfillTarget {
     return missed;
   }
 
+  /**
+   * For servers without atomic updates: claims up to `maxOpsPerCommand` documents at a time, reads
+   * each again by `_id`, writes (by `_id` alone) those still exactly as the runner read them, and
+   * lets the claims go. Returns the ids that were held by another writer, had changed, or are gone.
+   */
+  private async applyClaimed(claims: DocumentClaims, planned: PlannedWrite[], fence: () => void): Promise<string[]> {
+    const missed: string[] = [];
+    const namespace = this.options.collection.collectionName;
+    const owner = `runner:${this.options.def.id}:${this.options.job}`;
+    // This runner holds the job's lease, so a runner of the same job that left claims behind is fenced out.
+    if (!this.claimsCleared) this.claimsCleared = (await claims.releaseAllOf(owner)) >= 0;
+    for (let i = 0; i < planned.length; i += this.options.maxOpsPerCommand) {
+      const chunk = planned.slice(i, i + this.options.maxOpsPerCommand);
+      fence();
+      const { taken, release } = await claims.takeMany(namespace, chunk.map((w) => w.id), owner);
+      try {
+        const held = new Set(taken);
+        const fresh = new Map((await this.findByIds(chunk.filter((w) => held.has(w.id)).map((w) => w.rawId))).map((d) => [encodeId(d['_id']), d as Doc]));
+        const unchanged = chunk.filter((w) => fresh.has(w.id) && matchesCasFilter(w.filter, fresh.get(w.id) as Doc));
+        missed.push(...chunk.filter((w) => !unchanged.includes(w)).map((w) => w.id));
+        const byId = unchanged.map((w) => ({ ...w, filter: { _id: w.rawId } }));
+        // Writes by `_id` alone are safe only while the claims and the lease hold: look again.
+        fence();
+        missed.push(...(await this.apply(byId, false)));
+      } finally {
+        await release();
+      }
+    }
+    return missed;
+  }
+
   private async bulk(ops: mongo.AnyBulkWriteOperation<AnyIdDocument>[]): Promise<{ matched: number; failed: Map<number, string> }> {
     try {
       const result = await this.options.collection.bulkWrite(ops, { ordered: false });
@@ -200,7 +298,7 @@ export class MongoCollectionTarget implements BackfillTarget {
 
   private async notLanded(writes: PlannedWrite[]): Promise<string[]> {
     if (!writes.length) return [];
-    const current = await this.options.collection.find({ _id: { $in: writes.map((w) => w.rawId) as AnyId[] } }).toArray();
+    const current = await this.findByIds(writes.map((w) => w.rawId));
     const byId = new Map(current.map((d) => [encodeId(d['_id']), d as Doc]));
     const landed = (w: PlannedWrite) => {
       const doc = byId.get(w.id);

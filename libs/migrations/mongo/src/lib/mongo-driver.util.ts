@@ -21,8 +21,8 @@ export const anyIdCollection = (db: mongo.Db, name: string): AnyIdCollection => 
 export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number } | null)?.code === 11000;
 
 /** Runs `create` once; a failure is not remembered, so the next call tries again. */
-export function once(create: () => Promise<void>): () => Promise<void> {
-  let pending: Promise<void> | null = null;
+export function once<T = void>(create: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
   return () =>
     (pending ??= create().catch((err: unknown) => {
       pending = null;

@@ -80,7 +80,8 @@ describe('mongo-job.main.ts, the runner as a child process (FerretDB)', () => {
     const checkpoint = (result(second) as { checkpoint: { processed: number; written: number } }).checkpoint;
     expect(result(second)).toMatchObject({ status: 'done', token: 2 });
     expect(checkpoint.written).toBeGreaterThanOrEqual(left);
-    expect(checkpoint.processed).toBeLessThanOrEqual(200);
+    // At most the one batch in flight at the kill is processed twice.
+    expect(checkpoint.processed).toBeLessThanOrEqual(200 + 20);
     expect(await server.db.collection(collection).countDocuments(belowVersionFilter(2))).toBe(0);
   });
 

@@ -14,6 +14,7 @@ import { mongo } from 'mongoose';
 import { sameValue } from './document.diff';
 import { MongoCas, MongoCollectionTarget, toTargetItem } from './mongo-collection.target';
 import { createMongoControlStore } from './mongo-control.store';
+import { claimsWhereNeeded } from './document.claims';
 import { UndoLog } from './undo.log';
 import { anyIdCollection } from './mongo-driver.util';
 
@@ -37,6 +38,14 @@ export interface MongoBackendOptions {
    * when about 100 statements are in flight at once; MongoDB takes far more.
    */
   maxOpsPerCommand?: number;
+  /**
+   * Whether the server applies an update's filter and write atomically. Default: asked once with
+   * `buildInfo` (MongoDB: yes; FerretDB 1.x: no). Where not, every write first takes a
+   * {@link DocumentClaims} claim, which the application's own update path must take as well.
+   */
+  atomicUpdates?: boolean;
+  /** Claims collection where updates are not atomic. Default `<prefix>claims`. */
+  claimsCollection?: string;
 }
 
 /** The mongo adapter: a {@link MigrationBackend} plus its undo log. */
@@ -81,7 +90,8 @@ export function jobFilter(def: MigrationDefinition, job: JobKind): Doc {
  * Each job walks `_id`-ordered pages; writes are compare-and-set updates (on `_id`, `_v`, `_rev`
  * and the fields involved) sent as unordered bulk writes. The runner never bumps `_rev`: only
  * application writes do, so an application write between the runner's read and write always
- * makes the runner re-read.
+ * makes the runner re-read. On a server without atomic updates (FerretDB 1.x) the same check runs
+ * under per-document claims instead (see {@link DocumentClaims}).
  */
 export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const { db, registry } = options;
@@ -89,6 +99,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const store = options.store ?? createMongoControlStore(db, { prefix });
   const undo = options.undoLog === false ? null : new UndoLog(db, `${prefix}undo`);
   const maxOpsPerCommand = options.maxOpsPerCommand ?? 40;
+  const claims = claimsWhereNeeded(db, { atomicUpdates: options.atomicUpdates, collection: options.claimsCollection ?? `${prefix}claims` });
   if (!Number.isInteger(maxOpsPerCommand) || maxOpsPerCommand < 1) throw new Error(`maxOpsPerCommand must be an integer >= 1, got ${maxOpsPerCommand}`);
 
   const collectionOf = (def: MigrationDefinition) => {
@@ -120,6 +131,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
         store,
         undo,
         maxOpsPerCommand,
+        claims,
       });
     },
     async sample(def, size) {

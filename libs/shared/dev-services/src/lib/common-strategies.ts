@@ -75,6 +75,8 @@ export interface LocalServerSpec {
   args: (port: number, dir: string) => string[];
   describe: (version: string, pid: number) => string;
   url: (port: number) => string;
+  /** Runs once the server answers, in this process; the function it returns runs before the server stops. */
+  afterStart?: (dir: string) => () => void;
 }
 
 /** `local` strategy for a single-binary TCP server (FerretDB, redis-server). */
@@ -103,7 +105,12 @@ export function localServerStrategy<T extends ServiceHandle & { url: string }>(s
         throw err;
       });
       const description = spec.describe(versionOf(bin), proc.pid);
-      return { url: spec.url(port), ...handle('local', description, startedAt, proc.stop, { pid: proc.pid, dir: proc.dir }) } as T;
+      const detach = spec.afterStart?.(proc.dir) ?? (() => undefined);
+      const stop = async () => {
+        detach();
+        await proc.stop();
+      };
+      return { url: spec.url(port), ...handle('local', description, startedAt, stop, { pid: proc.pid, dir: proc.dir }) } as T;
     },
   };
 }

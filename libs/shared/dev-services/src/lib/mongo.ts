@@ -1,4 +1,5 @@
 import { containerStrategy, envUrlStrategy, localServerStrategy } from './common-strategies';
+import { keepFerretDbIdsIndexed } from './ferretdb-id-index';
 import { findExecutable, goBinDirs } from './local-process';
 import { handle, resolveService, type Strategy } from './resolve';
 import type { MongoService, StartOptions } from './types';
@@ -29,8 +30,10 @@ function ferretdbStrategy(opts: StartOptions): Strategy<MongoService> {
         '--telemetry=disable',
         '--log-level=warn',
       ],
-      describe: (version, pid) => `FerretDB ${version.replace(/^version:\s*/, '')} (SQLite) pid ${pid}`,
+      describe: (version, pid) => `FerretDB ${version.replace(/^version:\s*/, '')} (SQLite, _id lookups indexed) pid ${pid}`,
       url: (port) => `mongodb://127.0.0.1:${port}/`,
+      // Without it every lookup by _id reads the whole table (see indexFerretDbIds).
+      afterStart: (dir) => keepFerretDbIdsIndexed(dir),
     },
     opts,
   );
