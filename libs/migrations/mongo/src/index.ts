@@ -24,3 +24,4 @@ export {
 export { versionedPlugin, stampUpdate, stampReplacement, type VersionedModelStatics, type VersionedPluginOptions } from './lib/versioned.plugin';
 export { runMongoJob, type RunMongoJobOptions } from './lib/mongo-job.runner';
 export { DocumentClaims, claimsWhereNeeded, hasAtomicUpdates, type ClaimedDocuments, type DocumentClaimsOptions } from './lib/document.claims';
+export { isTransientLock, retryWhileLocked } from './lib/mongo-driver.util';

@@ -1,6 +1,6 @@
 import type { Doc } from '@zdm/migrations-core';
 import { Types, type Model } from 'mongoose';
-import type { DocumentClaims } from '@zdm/migrations-mongo';
+import { retryWhileLocked, type DocumentClaims } from '@zdm/migrations-mongo';
 
 /** A customer document as the repository hands it out: upcast, bookkeeping split from content. */
 export interface StoredCustomer {
@@ -80,7 +80,7 @@ export class CustomersRepository {
 
   /** Inserts a customer with these fields, stamped `version` (default: the current write version). */
   async insert(fields: Doc, version?: number): Promise<StoredCustomer> {
-    const [created] = await this.pin(version, () => this.model.insertMany([fields]));
+    const [created] = await retryWhileLocked(() => this.pin(version, () => this.model.insertMany([fields])));
     return this.toStored(created.toObject() as Doc);
   }
 
@@ -120,7 +120,7 @@ export class CustomersRepository {
         const update: Doc = { $set: set };
         if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
         const filter = claims ? { _id: new Types.ObjectId(id) } : { _id: new Types.ObjectId(id), _rev: current.rev ?? { $exists: false } };
-        const updated = await this.pin(version, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec());
+        const updated = await retryWhileLocked(() => this.pin(version, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec()));
         if (updated) return this.toStored(updated);
       } finally {
         await release();
@@ -132,7 +132,7 @@ export class CustomersRepository {
   /** Deletes the customer; false when there was none. */
   async remove(id: string): Promise<boolean> {
     if (!isCustomerId(id)) return false;
-    const { deletedCount } = await this.model.deleteOne({ _id: new Types.ObjectId(id) }).exec();
+    const { deletedCount } = await retryWhileLocked(() => this.model.deleteOne({ _id: new Types.ObjectId(id) }).exec());
     return deletedCount === 1;
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mongo } from 'mongoose';
-import { once } from './mongo-driver.util';
+import { isTransientLock, once, retryWhileLocked } from './mongo-driver.util';
 
 interface ClaimRecord {
   _id: string;
@@ -57,15 +57,25 @@ export class DocumentClaims {
     const at = new Date();
     const unique = [...new Set(ids)];
     const held = new Set<number>();
-    if (unique.length) {
+    for (let attempt = 1; unique.length; attempt++) {
       try {
         await this.claims.insertMany(unique.map((id) => ({ _id: key(namespace, id), at, by })), { ordered: false });
+        break;
       } catch (err) {
-        if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
-        const errors = ([] as mongo.WriteError[]).concat(err.writeErrors);
+        const errors = err instanceof mongo.MongoBulkWriteError ? ([] as mongo.WriteError[]).concat(err.writeErrors) : [];
         const other = errors.find((e) => e.code !== 11000);
-        if (other) throw new Error(`claiming documents in ${namespace} failed: ${other.errmsg ?? `code ${other.code}`}`);
-        for (const e of errors) held.add(e.index);
+        if (err instanceof mongo.MongoBulkWriteError && !other) {
+          for (const e of errors) held.add(e.index);
+          break;
+        }
+        // A lock conflict inside the server (FerretDB): undo whatever landed and claim again.
+        if (attempt < 8 && (isTransientLock(err) || isTransientLock(other?.errmsg))) {
+          held.clear();
+          await retryWhileLocked(() => this.claims.deleteMany({ by }));
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+          continue;
+        }
+        throw new Error(`claiming documents in ${namespace} failed: ${other?.errmsg ?? (err as Error).message}`);
       }
     }
     const taken = unique.filter((_, i) => !held.has(i));
@@ -76,7 +86,7 @@ export class DocumentClaims {
       release: async () => {
         if (released || !taken.length) return;
         released = true;
-        await this.claims.deleteMany({ _id: { $in: taken.map((id) => key(namespace, id)) }, by });
+        await retryWhileLocked(() => this.claims.deleteMany({ _id: { $in: taken.map((id) => key(namespace, id)) }, by }));
       },
     };
   }
@@ -87,7 +97,7 @@ export class DocumentClaims {
    * it left behind (a SIGKILL between claim and release) need not wait `staleAfterMs`.
    */
   async releaseAllOf(owner: string): Promise<number> {
-    const { deletedCount } = await this.claims.deleteMany({ by: { $regex: `^${owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}#` } });
+    const { deletedCount } = await retryWhileLocked(() => this.claims.deleteMany({ by: { $regex: `^${owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}#` } }));
     return deletedCount;
   }
 

@@ -11,7 +11,7 @@ import type {
 import { mongo } from 'mongoose';
 import { DocumentClaims } from './document.claims';
 import { DocumentDiff, diffDocuments, isUnsafeFieldName, matchValue, sameValue } from './document.diff';
-import { AnyId, AnyIdCollection, AnyIdDocument } from './mongo-driver.util';
+import { AnyId, AnyIdCollection, AnyIdDocument, isTransientLock } from './mongo-driver.util';
 import { afterIdFilter, decodeId, encodeId } from './mongo-id.codec';
 import { isVersion } from './schema-version.upcaster';
 import { UndoEntry, UndoInput, UndoLog } from './undo.log';
@@ -285,15 +285,32 @@ export class MongoCollectionTarget implements BackfillTarget {
     return missed;
   }
 
+  /**
+   * One unordered bulk write. Statements refused with a transient lock error (FerretDB) did not
+   * land and are sent again, alone; any other refusal is reported by the statement's index.
+   */
   private async bulk(ops: mongo.AnyBulkWriteOperation<AnyIdDocument>[]): Promise<{ matched: number; failed: Map<number, string> }> {
-    try {
-      const result = await this.options.collection.bulkWrite(ops, { ordered: false });
-      return { matched: result.matchedCount, failed: new Map() };
-    } catch (err) {
-      if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
-      const errors = ([] as mongo.WriteError[]).concat(err.writeErrors);
-      return { matched: err.result.matchedCount, failed: new Map(errors.map((e) => [e.index, e.errmsg ?? `code ${e.code}`])) };
+    let matched = 0;
+    const failed = new Map<number, string>();
+    let pending = ops.map((op, index) => ({ op, index }));
+    for (let attempt = 1; pending.length; attempt++) {
+      let refused: { index: number; message: string }[] = [];
+      try {
+        matched += (await this.options.collection.bulkWrite(pending.map((p) => p.op), { ordered: false })).matchedCount;
+      } catch (err) {
+        if (!(err instanceof mongo.MongoBulkWriteError)) {
+          if (attempt < 8 && isTransientLock(err)) continue;
+          throw err;
+        }
+        matched += err.result.matchedCount;
+        refused = ([] as mongo.WriteError[]).concat(err.writeErrors).map((e) => ({ index: e.index, message: e.errmsg ?? `code ${e.code}` }));
+      }
+      const again = attempt < 8 ? refused.filter((r) => isTransientLock(r.message)) : [];
+      for (const r of refused) if (!again.includes(r)) failed.set(pending[r.index].index, r.message);
+      pending = again.map((r) => pending[r.index]);
+      if (pending.length) await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
     }
+    return { matched, failed };
   }
 
   private async notLanded(writes: PlannedWrite[]): Promise<string[]> {

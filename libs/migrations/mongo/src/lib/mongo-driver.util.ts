@@ -29,3 +29,22 @@ export function once<T = void>(create: () => Promise<T>): () => Promise<T> {
       throw err;
     }));
 }
+
+/**
+ * Whether an error is FerretDB-on-SQLite's "database is locked" (SQLITE_BUSY): the statement did
+ * not commit and may be sent again. Under concurrent writers SQLite returns it when a read
+ * transaction cannot become a write transaction, without waiting for its busy timeout.
+ */
+export const isTransientLock = (err: unknown): boolean => /SQLITE_BUSY|database is locked/.test(String((err as { message?: unknown } | null)?.message ?? err));
+
+/** Runs `work`, again (up to `attempts` times, with short growing pauses) while it fails with {@link isTransientLock}. */
+export async function retryWhileLocked<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= attempts || !isTransientLock(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+    }
+  }
+}
