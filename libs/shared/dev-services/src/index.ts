@@ -51,3 +51,4 @@ export {
   type IntegrationServices,
 } from './lib/integration';
 export { indexFerretDbIds, keepFerretDbIdsIndexed, idIndexName, type IdIndexPass } from './lib/ferretdb-id-index';
+export { TcpProxy } from './lib/tcp-proxy';

@@ -1,8 +1,9 @@
 import net from 'node:net';
 
 /**
- * A TCP forwarder to `target` that a test can cut and restore, to make a real server unreachable
- * for one client without stopping it. `cut()` closes the listener and every open connection.
+ * A TCP forwarder to `target` that can be cut and restored, to make a real server unreachable for
+ * the clients that go through it (connections refused, open ones closed) without stopping it; other
+ * clients, talking to the server directly, keep working. The demo and the flag tests cut Unleash so.
  */
 export class TcpProxy {
   private server: net.Server | undefined;
@@ -11,13 +12,18 @@ export class TcpProxy {
 
   constructor(private readonly target: { host: string; port: number }) {}
 
-  /** `http://127.0.0.1:<port>` of the proxy. */
+  /** `http://127.0.0.1:<port>`. */
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts forwarding (again, on the same port after a cut). */
+  get isOpen(): boolean {
+    return !!this.server;
+  }
+
+  /** Starts forwarding; after a cut, on the same port again. */
   async open(): Promise<this> {
+    if (this.server) return this;
     const server = net.createServer((client) => {
       const upstream = net.connect(this.target);
       for (const s of [client, upstream]) {

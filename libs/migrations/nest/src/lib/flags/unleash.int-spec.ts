@@ -1,10 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ControlStore, MigrationRegistry, createInMemoryControlStore, flagNames } from '@zdm/migrations-core';
-import { integrationServices } from '@zdm/dev-services';
+import { TcpProxy, integrationServices } from '@zdm/dev-services';
 import { randomBytes } from 'node:crypto';
 import { fullNameMigration } from '../../testing/customers-migrations.fixture';
-import { TcpProxy } from '../../testing/tcp-proxy.helper';
 import { waitFor } from '../../testing/wait-for.helper';
 import { MigrationsModule } from '../migrations.module';
 import { safeFlagDefaults } from './flag-source.contract';

@@ -1,0 +1,111 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { NginxLoadBalancer, summarizeAccessLog } from './nginx.load-balancer';
+import { freePort, sleep } from './os.util';
+import { ProcessSupervisor } from './process-supervisor';
+
+jest.setTimeout(60_000);
+
+/** An upstream answering with its name after `delayMs`; `crash` closes the connection once the request arrived. */
+async function upstream(name: string, behaviour: { delayMs?: number; crash?: boolean } = {}) {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (behaviour.crash) return req.socket.destroy();
+      setTimeout(() => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'text/plain' }).end(name), behaviour.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function call(url: string, method: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method, agent: false, headers: { connection: 'close', 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end(method === 'GET' ? undefined : '{"firstName":"Ada"}');
+  });
+}
+
+describe('nginx in front of the customers instances (real nginx)', () => {
+  let dir: string;
+  let supervisor: ProcessSupervisor;
+  const closers: (() => Promise<void>)[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'zdm-nginx-'));
+    supervisor = new ProcessSupervisor(dir);
+  });
+  afterEach(async () => {
+    await supervisor.stopAll(5_000);
+    for (const close of closers.splice(0)) await close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let prefixes = 0;
+  async function start(ports: number[]) {
+    const lb = await NginxLoadBalancer.start({ supervisor, prefix: path.join(dir, `nginx-${++prefixes}`), host: '127.0.0.1', port: await freePort(), servers: ports.map((port) => ({ host: '127.0.0.1', port })), note: 'test' });
+    closers.push(() => lb.stop());
+    return lb;
+  }
+
+  it('switches to other instances with a graceful reload while requests keep coming, and none fails', async () => {
+    const blue = await upstream('blue', { delayMs: 30 });
+    const green = await upstream('green', { delayMs: 30 });
+    closers.push(blue.close, green.close);
+    const lb = await start([blue.port]);
+    const answers: Promise<{ status: number; body: string }>[] = [];
+    let switched = 0;
+    const loop = (async () => {
+      for (let i = 0; i < 300; i++) {
+        answers.push(call(`${lb.url}/customers`, i % 3 === 0 ? 'POST' : 'GET'));
+        await sleep(5);
+      }
+    })();
+    await sleep(400);
+    const change = await lb.setUpstream([{ host: '127.0.0.1', port: green.port }], 'switch to green');
+    switched = answers.length;
+    await loop;
+    const results = await Promise.all(answers);
+    expect(change.generation).toBe(1);
+    expect(results.filter((r) => r.status !== 200 && r.status !== 201)).toEqual([]);
+    expect(results.slice(0, 10).every((r) => r.body === 'blue')).toBe(true);
+    // Every request sent once the reload finished went to green.
+    expect(results.slice(switched).every((r) => r.body === 'green')).toBe(true);
+  });
+
+  it('sends a request that could not connect to the next instance, POST included', async () => {
+    const green = await upstream('green');
+    closers.push(green.close);
+    const dead = await freePort();
+    const lb = await start([dead, green.port]);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`${lb.url}/customers`, i % 2 ? 'POST' : 'GET')));
+    expect(results.map((r) => r.body)).toEqual(new Array(10).fill('green'));
+    await sleep(100);
+    expect(summarizeAccessLog(readFileSync(lb.accessLog, 'utf8')).retried).toBeGreaterThan(0);
+  });
+
+  it('retries a GET, but not a POST, that reached an instance which then failed', async () => {
+    const crashing = await upstream('crashing', { crash: true });
+    const green = await upstream('green');
+    closers.push(crashing.close, green.close);
+    // A fresh nginx sends its first request to the first server of the upstream: the crashing one.
+    const forGet = await start([crashing.port, green.port]);
+    expect(await call(`${forGet.url}/customers/1`, 'GET')).toEqual({ status: 200, body: 'green' });
+    await sleep(100);
+    expect(readFileSync(forGet.accessLog, 'utf8')).toContain(`"127.0.0.1:${crashing.port}, 127.0.0.1:${green.port}"`);
+    await forGet.stop();
+    const forPost = await start([crashing.port, green.port]);
+    expect((await call(`${forPost.url}/customers`, 'POST')).status).toBe(502);
+    await sleep(100); // nginx logs a request once it has answered it
+    expect(summarizeAccessLog(readFileSync(forPost.accessLog, 'utf8'))).toEqual({ requests: 1, retried: 0, upstreamErrors: 1 });
+  });
+});
