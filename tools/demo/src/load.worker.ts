@@ -2,6 +2,7 @@
 // creates and updates against the load balancer, recording every request and every acknowledged
 // write. It talks to its parent over IPC only (see lib/load.protocol.ts).
 import { joinFullName } from '@zdm/customers-domain';
+import { seededRandom } from '@zdm/dev-services';
 import http from 'node:http';
 import { AckedWrites, CustomerName, REQUEST_KINDS, RequestKind, emptyRequestLog, isFailure, nameFor, pickKind } from './lib/load.model';
 import type { LoadControlMessage, LoadStartMessage, LoadWorkerMessage, ReadMismatch } from './lib/load.protocol';
@@ -9,18 +10,6 @@ import type { LoadControlMessage, LoadStartMessage, LoadWorkerMessage, ReadMisma
 interface Answer {
   status: number;
   body: Record<string, unknown> | null;
-}
-
-/** mulberry32: a small seeded PRNG, so a run's choices can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function send(base: URL, method: string, path: string, timeoutMs: number, body?: unknown): Promise<Answer> {
@@ -81,7 +70,7 @@ function patchOf(name: CustomerName, r: number): Partial<CustomerName> {
 
 function runLoad(start: LoadStartMessage) {
   const base = new URL(start.baseUrl);
-  const rand = random(start.randomSeed);
+  const rand = seededRandom(start.randomSeed);
   const writes = new AckedWrites();
   for (const [id, firstName, lastName] of start.seeds) writes.seed(id, { firstName, lastName });
   const log = emptyRequestLog();

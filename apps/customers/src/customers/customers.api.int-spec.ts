@@ -1,10 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { integrationServices } from '@zdm/dev-services';
+import { integrationServices, seededRandom } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
 import { CUSTOMER_BODY_KEYS, expectedStatus } from '../testing/customer-body.oracle';
-import { HOSTILE_KEYS, randomJson, seededRandom } from '../testing/seeded-json';
+import { HOSTILE_KEYS, randomJson } from '../testing/seeded-json';
 
 jest.setTimeout(60_000);
 

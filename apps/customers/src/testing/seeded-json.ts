@@ -1,15 +1,3 @@
-/** A deterministic random source (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Options of {@link randomJson}. */
 export interface RandomJsonOptions {
   /** Keys an object is likely to use; mixed with random and hostile ones. */
@@ -25,7 +13,7 @@ const HOSTILE_STRINGS = ['', ' ', '   ', '\t', '\u0000', 'a\nb', '$ne', '{"$gt":
 const NUMBERS = [0, -1, 1, 1.5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e308, -0];
 
 /**
- * A random JSON value built from `random` (use {@link seededRandom} so a failure can be replayed):
+ * A random JSON value built from `random` (use `seededRandom` from @zdm/dev-services so a failure can be replayed):
  * scalars of every type, arrays, and objects whose keys mix the expected fields with hostile ones.
  */
 export function randomJson(random: () => number, options: RandomJsonOptions = {}, depth = 0): unknown {

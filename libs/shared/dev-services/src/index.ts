@@ -52,3 +52,4 @@ export {
 } from './lib/integration';
 export { indexFerretDbIds, keepFerretDbIdsIndexed, idIndexName, type IdIndexPass } from './lib/ferretdb-id-index';
 export { TcpProxy } from './lib/tcp-proxy';
+export { seededRandom } from './lib/seeded-random';
