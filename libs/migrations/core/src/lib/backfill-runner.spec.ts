@@ -238,12 +238,16 @@ describe('runJob', () => {
 
   it('ends with lease-lost and writes nothing more once its expired lease was taken over', async () => {
     const stall = latch();
-    // Runner A stalls before its second batch past its lease; that batch would quarantine what it reads.
+    let frozen = false;
+    // Runner A freezes before its second batch past its lease; that batch would quarantine what it reads.
     const migrate = backfillStep(def);
     const stale = job(
       { leaseTtlMs: 100, step: (item) => (item.id <= docId(9) ? migrate(item) : { kind: 'quarantine', reason: 'stale runner' }) },
-      { pending: () => true, beforeRead: (call) => (call === 2 ? stall.opened : undefined) },
+      { pending: () => true, beforeRead: (call) => (call === 2 ? ((frozen = true), stall.opened) : undefined) },
     );
+    // A frozen process (SIGSTOP, a long GC pause) renews nothing either: hold its renewals until it thaws.
+    const renewLease = store.leases.renew.bind(store.leases);
+    stale.store = { ...store, leases: { ...store.leases, renew: async (...args) => (frozen && (await stall.opened), renewLease(...args)) } };
     const running = runJob(stale);
     await sleep(150);
 
@@ -275,6 +279,45 @@ describe('runJob', () => {
     expect(rivalDuringCount).toBeNull();
     expect(result).toMatchObject({ status: 'done', token: 1 });
     expect(versions().every((v) => v === 2)).toBe(true);
+  });
+
+  it('keeps its lease through a page read that takes longer than the lease, and finishes the walk', async () => {
+    let rivalDuringRead: unknown = 'not tried';
+    const options = job({ leaseTtlMs: 60 }, {
+      beforeRead: async (call) => {
+        if (call !== 1) return;
+        // A store that sorts the whole collection before it returns the first page.
+        await sleep(200);
+        rivalDuringRead = await store.leases.acquire(JOB, 'runner-b', 1_000);
+      },
+    });
+    const result = await runJob(options);
+    expect(rivalDuringRead).toBeNull();
+    expect(result).toMatchObject({ status: 'done', token: 1 });
+    expect(versions().every((v) => v === 2)).toBe(true);
+  });
+
+  it('never has two lease operations in flight at once, so a background renewal cannot undo a checkpoint', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slowly = <A extends unknown[], R>(op: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      most = Math.max(most, ++inFlight);
+      await sleep(30);
+      try {
+        return await op(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    const { leases } = store;
+    const options = job({ leaseTtlMs: 150 }, { beforeRead: () => sleep(120), beforeWrite: () => sleep(60) });
+    options.store = {
+      ...store,
+      leases: { ...leases, renew: slowly(leases.renew.bind(leases)), writeCheckpoint: slowly(leases.writeCheckpoint.bind(leases)) },
+    };
+    const result = await runJob(options);
+    expect(result).toMatchObject({ status: 'done', checkpoint: { processed: 35, batches: 4 } });
+    expect(most).toBe(1);
   });
 
   it('reports progress with a rate and an ETA after every batch', async () => {

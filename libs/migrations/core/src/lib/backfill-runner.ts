@@ -132,6 +132,7 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
   const pollMs = options.pollMs ?? 250;
   const throttle = new AdaptiveThrottle(options.throttle);
 
+  const acquireSentAt = performance.now();
   let lease: Lease | null = await store.leases.acquire(jobKey, options.owner, ttl);
   let checkpoint = (await store.leases.readCheckpoint(jobKey)) ?? emptyCheckpoint();
   // The total grows by the remaining count once it is known (counted under the lease, below).
@@ -139,38 +140,58 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
   if (!lease) return { status: 'lease-held', checkpoint, progress: progress.snapshot(), token: 0 };
   const token = lease.token;
   // Local deadline: a runner frozen past its lease (SIGSTOP, GC pause) notices before writing.
-  let deadline = performance.now() + ttl * 0.8;
+  let deadline = acquireSentAt + ttl * 0.8;
 
-  const renew = async () => {
-    const renewed: Lease | null = await store.leases.renew(lease as Lease, ttl);
-    if (!renewed) throw new LeaseLostError();
-    lease = renewed;
-    deadline = performance.now() + ttl * 0.8;
+  // One lease operation at a time: on a store whose updates are not atomic (FerretDB 1.x rewrites
+  // the whole record), a background renewal racing a checkpoint write could put an older checkpoint back.
+  let leaseOps: Promise<unknown> = Promise.resolve();
+  let leaseOpsPending = 0;
+  const serially = <T>(op: () => Promise<T>): Promise<T> => {
+    leaseOpsPending++;
+    const run = leaseOps.then(op, op).finally(() => leaseOpsPending--);
+    leaseOps = run.catch(() => undefined);
+    return run;
   };
+  const renew = () =>
+    serially(async () => {
+      // The deadline counts from when the request left: a reply that arrives after a freeze must not
+      // extend a lease the store may already have given to someone else.
+      const sentAt = performance.now();
+      const renewed: Lease | null = await store.leases.renew(lease as Lease, ttl);
+      if (!renewed) throw new LeaseLostError();
+      lease = renewed;
+      deadline = Math.max(deadline, sentAt + ttl * 0.8);
+    });
   const assertFenced = () => {
     if (performance.now() > deadline) throw new LeaseLostError();
   };
-  // A full count can take longer than the lease (a SCAN over millions of keys): renew while it runs.
+  // A full count, one page on a store that sorts before it streams, or a long throttle pause can
+  // outlast the lease: renew in the background for as long as the job runs. A frozen process renews
+  // nothing, so its deadline still passes and the fence still holds. A renewal that fails for another
+  // reason is tried again by the next tick, and the deadline decides.
+  let lost = false;
+  const keepAlive = setInterval(() => {
+    if (leaseOpsPending > 0) return;
+    renew().catch((err) => {
+      if (err instanceof LeaseLostError) lost = true;
+    });
+  }, Math.max(10, ttl / 3));
   const countKeepingLease = async (): Promise<number> => {
-    let lost = false;
-    const timer = setInterval(() => void renew().catch(() => (lost = true)), Math.max(10, ttl / 3));
-    let remaining: number;
-    try {
-      remaining = await target.countRemaining();
-    } finally {
-      clearInterval(timer);
-    }
+    const remaining = await target.countRemaining();
     if (lost) throw new LeaseLostError();
     await renew();
     return remaining;
   };
   const saveCheckpoint = async (next: Checkpoint) => {
-    assertFenced();
-    if (!(await store.leases.writeCheckpoint(jobKey, token, next))) throw new LeaseLostError();
+    const written = await serially(() => {
+      assertFenced();
+      return store.leases.writeCheckpoint(jobKey, token, next);
+    });
+    if (!written) throw new LeaseLostError();
     checkpoint = next;
   };
   const finish = async (status: RunStatus): Promise<RunResult> => {
-    if (status !== 'lease-lost' && lease) await store.leases.release(lease);
+    if (status !== 'lease-lost' && lease) await serially(() => store.leases.release(lease as Lease));
     return { status, checkpoint, progress: progress.snapshot(), token };
   };
 
@@ -239,8 +260,10 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
     }
   } catch (err) {
     if (err instanceof LeaseLostError) return { status: 'lease-lost', checkpoint, progress: progress.snapshot(), token };
-    if (lease) await store.leases.release(lease).catch(() => undefined);
+    if (lease) await serially(() => store.leases.release(lease as Lease)).catch(() => undefined);
     throw err;
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 
