@@ -14,7 +14,6 @@ type SqliteModule = typeof import('node:sqlite');
 /** node:sqlite, or undefined on a Node without it (before 22.5). */
 function loadSqlite(): SqliteModule | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node:sqlite') as SqliteModule;
   } catch {
     return undefined;
@@ -79,7 +78,14 @@ export function indexFerretDbIds(dataDir: string): IdIndexPass {
  * The timer does not keep the process alive.
  */
 export function keepFerretDbIdsIndexed(dataDir: string, intervalMs = 500): () => void {
-  if (!loadSqlite()) return () => undefined;
+  if (!loadSqlite()) {
+    // Everything still works, but every write and lookup by _id reads the whole table: say so.
+    process.emitWarning(
+      `node:sqlite is not available in Node ${process.version}, so FerretDB's _id lookups stay unindexed and every write reads the whole table; run with Node >= 22.5 (npm scripts use node_modules/.bin/node)`,
+      { code: 'ZDM_FERRETDB_UNINDEXED' },
+    );
+    return () => undefined;
+  }
   let running = false;
   const tick = () => {
     if (running) return;
