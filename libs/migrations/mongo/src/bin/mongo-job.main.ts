@@ -5,11 +5,15 @@
  *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register libs/migrations/mongo/src/bin/mongo-job.main.ts \
  *     --url mongodb://127.0.0.1:27017/ --db shop --migrations path/to/migrations.ts --id customers.full-name \
  *     [--export migrations] [--job backfill] [--batch 200] [--lease-ms 15000] [--owner runner-1] [--no-undo]
+ *     [--target-latency-ms 200] [--max-pause-ms 2000]
  *
  * The module exports the migration definitions as an array (`--export`, default `migrations`, or
  * `default`). Prints one JSON line per batch (`{"event":"batch",...}`) and one at the end
  * (`{"event":"result","status":...}`); exits 0 when the job is done, 3 when it stopped otherwise
  * (paused out, aborted, lease lost), 1 on an error, 2 on bad arguments.
+ *
+ * `--batch` fixes the batch size; `--target-latency-ms` is the batch latency the adaptive throttle
+ * aims for, and `--max-pause-ms` caps its pause between batches (0: never pause).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,12 +28,13 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function positive(name: string, value: string | undefined): number | undefined {
+function whole(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a whole number >= 1, got "${value}"`, 2);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be a whole number >= ${min}, got "${value}"`, 2);
   return n;
 }
+const positive = (name: string, value: string | undefined) => whole(name, value, 1);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -44,6 +49,8 @@ async function main(): Promise<void> {
       'lease-ms': { type: 'string' },
       owner: { type: 'string' },
       'no-undo': { type: 'boolean', default: false },
+      'target-latency-ms': { type: 'string' },
+      'max-pause-ms': { type: 'string' },
     },
   });
   const missing = (['url', 'db', 'migrations', 'id'] as const).filter((k) => !values[k]);
@@ -54,6 +61,11 @@ async function main(): Promise<void> {
   const migrations = loaded[values.export as string] ?? loaded['default'];
   if (!Array.isArray(migrations)) fail(`${values.migrations} exports no array "${values.export}" of migration definitions`, 2);
   const batch = positive('batch', values.batch);
+  const throttle = {
+    ...(batch ? { initialBatchSize: batch, minBatchSize: batch, maxBatchSize: batch } : {}),
+    targetLatencyMs: positive('target-latency-ms', values['target-latency-ms']),
+    maxPauseMs: whole('max-pause-ms', values['max-pause-ms'], 0),
+  };
 
   const stop = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
@@ -63,7 +75,7 @@ async function main(): Promise<void> {
     migrations: migrations as MigrationDefinition[],
     migrationId: values.id as string,
     job,
-    throttle: batch ? { initialBatchSize: batch, minBatchSize: batch, maxBatchSize: batch } : undefined,
+    throttle,
     leaseTtlMs: positive('lease-ms', values['lease-ms']),
     owner: values.owner,
     signal: stop.signal,
