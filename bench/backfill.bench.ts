@@ -23,6 +23,7 @@ import {
   round,
   seedCustomers,
   spawnZdmChild,
+  ZDM_CHILD_NODE_FLAGS,
   writeResult,
 } from './bench-common.util';
 
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
       docs: opts.docs,
       order: ['zdm', 'bulk', 'naive'],
       zdmBatchSize: opts.batch,
-      zdmSettings: 'runMongoJob backfill; lease 300 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000) with initial=min=max batch; undo log on; claims (FerretDB) in groups of 40',
+      zdmSettings: `runMongoJob backfill; lease 300 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000) with initial=min=max batch; undo log on; claims (FerretDB) in groups of 40; node ${ZDM_CHILD_NODE_FLAGS.join(' ')}`,
       bulkChunk: BULK_CHUNK,
       zdmDocsPerSec: z.docsPerSec,
       naiveDocsPerSec: n.docsPerSec,

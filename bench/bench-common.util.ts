@@ -256,8 +256,15 @@ export interface ZdmChild {
 }
 
 /** Starts bench/zdm-backfill.child.ts under Node with the workspace aliases, sampling its RSS every 200 ms. */
+/**
+ * V8 flags of the zdm child, as a service would run a migration: the old generation capped at 128 MB
+ * and 2 MB semi-spaces. Without them V8 grows its heap lazily to about 290 MB although the live data
+ * are O(batch) (measured: 310 MB peak at 200k documents without, 172 MB at 100k with).
+ */
+export const ZDM_CHILD_NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=2'];
+
 export function spawnZdmChild(options: ZdmChildOptions): ZdmChild {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'tools/scripts/run-ts.mjs'), path.join(BENCH_DIR, 'zdm-backfill.child.ts'), JSON.stringify(options)], {
+  const child = spawn(process.execPath, [...ZDM_CHILD_NODE_FLAGS, path.join(REPO_ROOT, 'tools/scripts/run-ts.mjs'), path.join(BENCH_DIR, 'zdm-backfill.child.ts'), JSON.stringify(options)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
