@@ -255,7 +255,6 @@ export interface ZdmChild {
   result: Promise<ZdmChildResult & { sampledPeakRssMb: number }>;
 }
 
-/** Starts bench/zdm-backfill.child.ts under Node with the workspace aliases, sampling its RSS every 200 ms. */
 /**
  * V8 flags of the zdm child, as a service would run a migration: the old generation capped at 128 MB
  * and 2 MB semi-spaces. Without them V8 grows its heap lazily to about 290 MB although the live data
@@ -263,6 +262,7 @@ export interface ZdmChild {
  */
 export const ZDM_CHILD_NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=2'];
 
+/** Starts bench/zdm-backfill.child.ts under Node with the workspace aliases, sampling its RSS every 200 ms. */
 export function spawnZdmChild(options: ZdmChildOptions): ZdmChild {
   const child = spawn(process.execPath, [...ZDM_CHILD_NODE_FLAGS, path.join(REPO_ROOT, 'tools/scripts/run-ts.mjs'), path.join(BENCH_DIR, 'zdm-backfill.child.ts'), JSON.stringify(options)], {
     cwd: REPO_ROOT,
