@@ -198,3 +198,29 @@ describe('createMongoBackend with the Migrator (FerretDB)', () => {
     expect(reread.map((i) => i.doc['firstName']).sort()).toEqual(['F0', 'F4', 'F8']);
   });
 });
+
+describe('rollback before contract of a migration that changes and removes fields', () => {
+  it('restores every field with its value and type (FerretDB stores no arrays nested in arrays, so the undo log keeps none)', async () => {
+    const def = fullNameMigration('flow_reshape', {
+      id: 'customers.reshape',
+      service: 'customers-reshape',
+      // Changes email, removes lastName (and, on every tenth, note and tags): the undo log must keep their old values.
+      up: (doc: Doc) => {
+        const { lastName, note: _note, tags: _tags, ...rest } = doc;
+        return { ...rest, email: String(doc['email']).toUpperCase(), fullName: `${doc['firstName']} ${lastName}` };
+      },
+      verify: undefined,
+      removedFields: ['lastName'],
+    });
+    const { customers, before, migrator } = await seededAtBackfill(def, 300);
+    const result = await migrator.run(def.id, 'backfill');
+    expect(result.checkpoint).toMatchObject({ processed: 300, written: 300, quarantined: 0 });
+    expect(await customers.findOne({ _id: before[10]['_id'] })).toEqual({ _id: before[10]['_id'], firstName: 'First10', email: 'C10@EXAMPLE.COM', address: before[10]['address'], since: before[10]['since'], fullName: 'First10 Last10', _v: 2 });
+
+    const rolledBack = await migrator.rollback(def.id, ops);
+    expect(rolledBack?.status).toBe('done');
+    // Same fields, values and types; a field `up` removed comes back at the end of the document.
+    const sorted = (docs: mongo.Document[]) => exactly(docs.map((d) => Object.fromEntries(Object.entries(d).sort(([a], [b]) => a.localeCompare(b)))));
+    expect(sorted(await snapshot(customers))).toEqual(sorted(before));
+  });
+});

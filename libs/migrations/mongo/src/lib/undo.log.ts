@@ -28,13 +28,30 @@ export interface UndoInput {
   diff: DocumentDiff;
 }
 
-/** Per item in a record; `a` is left out when the added fields are exactly the migration's `addedFields`. */
+/** A changed field as stored: name, value before, value `up` wrote. */
+interface StoredChange {
+  f: string;
+  b: unknown;
+  w: unknown;
+}
+
+/** A removed field as stored: name, value before. */
+interface StoredRemoval {
+  f: string;
+  b: unknown;
+}
+
+/**
+ * Per item in a record; `a` is left out when the added fields are exactly the migration's
+ * `addedFields`. Changes and removals are documents, not `[name, value]` tuples: FerretDB 1.x
+ * refuses arrays nested in arrays.
+ */
 interface StoredItem {
   i: unknown;
   n?: true;
   a?: string[];
-  c?: [string, unknown, unknown][];
-  r?: [string, unknown][];
+  c?: StoredChange[];
+  r?: StoredRemoval[];
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -66,9 +83,9 @@ export class UndoLog {
       if (!sameSet(added, defaultAdded)) item.a = added;
       const changed = Object.keys(diff.set)
         .filter((k) => k in before)
-        .map((k): [string, unknown, unknown] => [k, before[k], diff.set[k]]);
+        .map((f): StoredChange => ({ f, b: before[f], w: diff.set[f] }));
       if (changed.length) item.c = changed;
-      if (diff.unset.length) item.r = diff.unset.map((k): [string, unknown] => [k, before[k]]);
+      if (diff.unset.length) item.r = diff.unset.map((f): StoredRemoval => ({ f, b: before[f] }));
       return item;
     });
     await this.ready();
@@ -91,7 +108,7 @@ export class UndoLog {
         const added = item.a ?? [...(def.addedFields ?? [])];
         const earlier = found.get(key);
         if (earlier) earlier.added = [...new Set([...earlier.added, ...added])];
-        else found.set(key, { versionAbsent: !!item.n, added, changed: item.c ?? [], removed: item.r ?? [] });
+        else found.set(key, { versionAbsent: !!item.n, added, changed: (item.c ?? []).map((c) => [c.f, c.b, c.w]), removed: (item.r ?? []).map((r) => [r.f, r.b]) });
       }
     }
     return found;
