@@ -320,6 +320,24 @@ describe('runJob', () => {
     expect(most).toBe(1);
   });
 
+  it('leaves renewing the lease to its background renewal while the lease is far from expiry: one lease write per batch', async () => {
+    const calls = { renew: 0, writeCheckpoint: 0 };
+    const { leases } = store;
+    const options = job({ leaseTtlMs: 60_000 });
+    options.store = {
+      ...store,
+      leases: {
+        ...leases,
+        renew: (...args) => (calls.renew++, leases.renew(...args)),
+        writeCheckpoint: (...args) => (calls.writeCheckpoint++, leases.writeCheckpoint(...args)),
+      },
+    };
+    const result = await runJob(options);
+    expect(result).toMatchObject({ status: 'done', checkpoint: { processed: 35, batches: 4 } });
+    // One renewal after each of the two full counts (start and end), none per batch; one checkpoint per batch and one at the end.
+    expect(calls).toEqual({ renew: 2, writeCheckpoint: 5 });
+  });
+
   it('reports progress with a rate and an ETA after every batch', async () => {
     const events: BatchEvent[] = [];
     await runJob(job({ onBatch: (e) => events.push(e) }));
