@@ -48,3 +48,26 @@ export async function retryWhileLocked<T>(work: () => Promise<T>, attempts = 8):
     }
   }
 }
+
+/**
+ * `work` over every item with at most `limit` calls in flight; resolves the results in the items'
+ * order. Rejects with the first failure, once the calls already started have settled.
+ */
+export async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw (failure as { error: unknown }).error;
+  return results;
+}
