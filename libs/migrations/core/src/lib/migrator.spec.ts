@@ -217,6 +217,53 @@ describe('Migrator', () => {
     expect((await migrator.status(id)).command).toBe('pause');
   });
 
+  describe('undo records', () => {
+    /** A backend whose undo log is a counter of records per migration; `fail` makes clearing throw. */
+    function withUndo(fail = false) {
+      const env = setup();
+      const calls: { migrationId: string; phase: Phase; atV1: number }[] = [];
+      env.backend.clearUndo = async (migrationId) => {
+        calls.push({ migrationId, phase: await env.phase(migrationId), atV1: env.collection.all().filter((i) => i.version === 1).length });
+        if (fail) throw new Error('store unreachable');
+        return 12;
+      };
+      return { ...env, calls };
+    }
+
+    it('are kept through contract and dropped once the migration is complete, the drop audited', async () => {
+      const { driveTo, calls, store } = withUndo();
+      await driveTo('contract');
+      expect(calls).toEqual([]);
+      await driveTo('complete');
+      expect(calls).toEqual([{ migrationId: id, phase: 'complete', atV1: 0 }]);
+      const cleared = (await store.audit.list(id)).filter((e) => e.action === 'undo-cleared');
+      expect(cleared.map((e) => [e.actor, e.details])).toEqual([['alice', { records: 12 }]]);
+    });
+
+    it('are dropped once a rollback has restored the data, not before', async () => {
+      const { migrator, driveTo, calls } = withUndo();
+      await driveTo('verify');
+      expect((await migrator.rollback(id, ops))?.status).toBe('done');
+      // Cleared once, with every document back at v1.
+      expect(calls).toEqual([{ migrationId: id, phase: 'rolled-back', atV1: N }]);
+    });
+
+    it('are still there for a rollback during contract, and dropped once down() has run', async () => {
+      const { migrator, driveTo, calls } = withUndo();
+      await driveTo('contract');
+      expect((await migrator.rollback(id, ops))?.status).toBe('done');
+      expect(calls).toEqual([{ migrationId: id, phase: 'rolled-back', atV1: N }]);
+    });
+
+    it('that cannot be dropped stay, and the failure goes to the audit log instead of failing the phase change', async () => {
+      const { driveTo, phase, store } = withUndo(true);
+      await driveTo('complete');
+      expect(await phase()).toBe('complete');
+      const failed = (await store.audit.list(id)).filter((e) => e.action === 'undo-clear-failed');
+      expect(failed.map((e) => e.details)).toEqual([{ error: 'store unreachable' }]);
+    });
+  });
+
   describe('rollback', () => {
     it('from pending only marks the migration rolled back', async () => {
       const { migrator, collection, phase } = setup();

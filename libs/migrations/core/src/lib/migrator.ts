@@ -27,6 +27,11 @@ export interface MigrationBackend {
   sample(def: MigrationDefinition, size: number): Promise<{ id: string; doc: Doc }[]>;
   /** Optional: a step that restores the exact pre-migration item (rollback before contract). */
   restoreStep?(def: MigrationDefinition): (item: TargetItem) => Step;
+  /**
+   * Optional: drops what only a rollback needs (the undo records); resolves how many records went.
+   * Called once a migration is complete, and after a rollback has restored the data.
+   */
+  clearUndo?(migrationId: string): Promise<number>;
 }
 
 /** Options for {@link Migrator}. */
@@ -94,8 +99,30 @@ export class Migrator {
     return this.controller.status(id);
   }
 
-  advance(id: string, who: Actor): Promise<Phase> {
-    return this.controller.advance(id, who);
+  /** Moves to the next phase if its gates pass; on complete, the undo records are dropped. */
+  async advance(id: string, who: Actor): Promise<Phase> {
+    const phase = await this.controller.advance(id, who);
+    if (phase === 'complete') await this.clearUndo(id, who);
+    return phase;
+  }
+
+  /**
+   * Drops a migration's undo records once nothing reads them again: a complete migration, or one
+   * whose rollback has put the data back. (A rollback during contract still reads them, to leave
+   * `_v` absent where it was.) A failure leaves them (harmless, only space) and
+   * is put in the audit log instead of failing the phase change that already happened.
+   */
+  private async clearUndo(id: string, who: Actor): Promise<void> {
+    const { backend } = this.options;
+    if (!backend.clearUndo) return;
+    const at = new Date();
+    try {
+      const records = await backend.clearUndo(id);
+      if (records > 0) await this.store.audit.append({ migrationId: id, at, actor: who.actor, action: 'undo-cleared', reason: who.reason, details: { records } });
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      await this.store.audit.append({ migrationId: id, at, actor: who.actor, action: 'undo-clear-failed', reason: who.reason, details: { error } }).catch(() => undefined);
+    }
   }
 
   /** Dry run: counts, phases with their flag changes, and a duration estimate. Writes nothing. */
@@ -197,6 +224,7 @@ export class Migrator {
     await this.store.leases.resetCheckpoint(`${id}:${job}`);
     const result = await this.run(id, job, { ...options, actor: who });
     if (pastContract && result.status === 'done') await this.controller.markRolledBack(id, who);
+    if (result.status === 'done') await this.clearUndo(id, who);
     return result;
   }
 

@@ -70,15 +70,18 @@ describe('createMongoBackend with the Migrator (FerretDB)', () => {
       expect(gates.filter((g) => !g.ok)).toEqual([]);
     });
 
-    it('rolls back to documents exactly equal to the snapshot taken before the migration began', async () => {
+    it('rolls back to documents exactly equal to the snapshot taken before the migration began, then drops the undo records', async () => {
       const { migrator, backend } = testMigrator(server.db, [def]);
+      const undoRecords = () => server.db.collection('zdm_undo').countDocuments({ m: def.id });
+      expect(await undoRecords()).toBeGreaterThan(0);
       const result = await migrator.rollback(def.id, ops);
       expect(result?.status).toBe('done');
       expect(result?.checkpoint.written).toBe(N);
       const after = await snapshot(server.db.collection('flow_a'));
       expect(exactly(after)).toEqual(exactly(before));
       expect((await migrator.controller.state(def.id)).phase).toBe('rolled-back');
-      expect(await backend.clearUndo(def.id)).toBeGreaterThan(0);
+      expect(await undoRecords()).toBe(0);
+      expect(await backend.clearUndo(def.id)).toBe(0);
     });
   });
 
@@ -105,8 +108,10 @@ describe('createMongoBackend with the Migrator (FerretDB)', () => {
       expect((await migrator.status(def.id)).gates.filter((g) => !g.ok)).toEqual([]);
     });
 
-    it('rolls back after contract by running down() over the data, restoring every document', async () => {
+    it('rolls back after contract by running down() over the data, restoring every document (the undo log knows where _v was absent), then drops the undo records', async () => {
       const { migrator, backend } = testMigrator(server.db, [def]);
+      const undoRecords = () => server.db.collection('zdm_undo').countDocuments({ m: def.id });
+      expect(await undoRecords()).toBeGreaterThan(0);
       const result = await migrator.rollback(def.id, ops);
       expect(result?.status).toBe('done');
       expect(result?.checkpoint.written).toBe(N);
@@ -114,6 +119,7 @@ describe('createMongoBackend with the Migrator (FerretDB)', () => {
       // down() puts the names back at the end of the document, so compare values, not key order.
       expect(await snapshot(server.db.collection('flow_b'))).toEqual(before);
       expect((await migrator.controller.state(def.id)).phase).toBe('rolled-back');
+      expect(await undoRecords()).toBe(0);
     });
 
     it('refuses to roll an irreversible migration back past contract, and says why', async () => {
