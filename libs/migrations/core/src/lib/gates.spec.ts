@@ -159,6 +159,14 @@ describe('gatesToLeave', () => {
       expect(detailOf(results, 'verify-ran')).toContain('run `zdm verify`');
     });
 
+    it('is blocked by a verify pass older than the last backfill pass, however clean', () => {
+      const backfillDoneAt = new Date(passedVerify.at.getTime() + 1);
+      const results = gates('verify', { instances: live, verify: passedVerify, backfillDone: true, backfillDoneAt });
+      expect(failing(results)).toEqual(['verify-ran']);
+      expect(detailOf(results, 'verify-ran')).toBe('last verify at 2025-01-01T00:00:00.000Z is older than the last backfill pass (done at 2025-01-01T00:00:00.001Z); run `zdm verify` again');
+      expect(failing(gates('verify', { instances: live, verify: passedVerify, backfillDone: true, backfillDoneAt: passedVerify.at }))).toEqual([]);
+    });
+
     it('is blocked by verify mismatches', () => {
       const results = gates('verify', { instances: live, verify: { ...passedVerify, mismatches: 3 } });
       expect(failing(results)).toEqual(['verify-mismatches-zero']);

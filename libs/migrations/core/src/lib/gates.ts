@@ -27,6 +27,8 @@ export interface GateInput {
   verify?: VerifyReport | null;
   /** Whether the backfill runner has walked the whole collection at least once. */
   backfillDone?: boolean;
+  /** When a backfill pass last finished; a verify pass from before it is stale. */
+  backfillDoneAt?: Date | null;
   /** Fewest live instances that must report before any gate holds; defaults to 1. */
   minInstances?: number;
 }
@@ -110,10 +112,16 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
       break;
     case 'verify': {
       const v = input.verify;
+      const doneAt = input.backfillDoneAt ?? null;
+      const stale = !!v && !!doneAt && v.at.getTime() < doneAt.getTime();
       results.push({
         gate: 'verify-ran',
-        ok: !!v,
-        detail: v ? `last verify at ${v.at.toISOString()} checked ${v.checked}` : 'no verify pass recorded; run `zdm verify`',
+        ok: !!v && !stale,
+        detail: !v
+          ? 'no verify pass recorded; run `zdm verify`'
+          : stale
+            ? `last verify at ${v.at.toISOString()} is older than the last backfill pass (done at ${doneAt.toISOString()}); run \`zdm verify\` again`
+            : `last verify at ${v.at.toISOString()} checked ${v.checked}`,
       });
       results.push({
         gate: 'verify-mismatches-zero',

@@ -80,6 +80,7 @@ export class MigrationController {
       counts,
       verify: state.verify ?? null,
       backfillDone: !!state.backfillDoneAt,
+      backfillDoneAt: state.backfillDoneAt ?? null,
       minInstances: this.options.minInstances,
     });
     // The checksum is recorded when the migration leaves pending; code edited after that may not advance.

@@ -161,6 +161,18 @@ describe('Migrator', () => {
     await expect(migrator.advance(id, ops)).resolves.toBe('switch-reads');
   });
 
+  it('refuses to leave verify on a verify pass older than the last backfill pass, until verify runs again', async () => {
+    const { migrator, driveTo, phase } = setup();
+    await driveTo('verify');
+    expect((await migrator.verify(id)).report.mismatches).toBe(0);
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await migrator.run(id, 'backfill')).status).toBe('done');
+    await expect(migrator.advance(id, ops)).rejects.toThrow(/verify-ran: last verify at .* is older than the last backfill pass/);
+    await migrator.verify(id);
+    expect(await migrator.advance(id, ops)).toBe('switch-reads');
+    expect(await phase()).toBe('switch-reads');
+  });
+
   it('reports the round trip on a sample of old documents', async () => {
     const { migrator } = setup({ defs: [fullNameMigration({ down: undefined })] });
     const { roundTrip } = await migrator.verify(id);
