@@ -1,8 +1,8 @@
 /**
  * bench:backfill: the same v1 -> v2 migration (firstName + lastName -> fullName) over N fresh,
  * identical collections, by three methods in turn:
- *   zdm    the zdm runner (runMongoJob backfill, adaptive throttle defaults except a fixed batch
- *          size, undo log on; claims on FerretDB) in a child process whose peak RSS is sampled;
+ *   zdm    the zdm runner at its defaults (runMongoJob backfill: adaptive throttle, undo log on,
+ *          claims on FerretDB) in a child process whose peak RSS is sampled;
  *   naive  a cursor and one updateOne({_id}, {$set}) per document, like hand-written scripts;
  *   bulk   the same cursor and unconditional bulkWrite of the same $set in commands of 40 (the
  *          client-side upper bound; FerretDB 1.x hangs above ~100 statements per command).
@@ -27,14 +27,14 @@ import {
   writeResult,
 } from './bench-common.util';
 
-const USAGE = `usage: npm run bench:backfill -- [--docs 200000] [--seconds 0] [--batch 40] [--rss-docs 0] [--rss-seconds 0]
+const USAGE = `usage: npm run bench:backfill -- [--docs 200000] [--seconds 0] [--batch 0] [--rss-docs 0] [--rss-seconds 0]
   --docs         v1 documents per method
   --seconds      time box per method (0: every method runs to the end)
-  --batch        zdm batch size (fixed; the throttle's other settings stay at their defaults)
+  --batch        fixed zdm batch size (0: the throttle's own sizes, 500 first, then 50..2000 by latency)
   --rss-docs     documents of the extra zdm run that only measures peak RSS (0: no such run)
   --rss-seconds  time box of that run (0: to the end)`;
 
-const opts = parseArgs({ docs: 200_000, seconds: 0, batch: 40, rssDocs: 0, rssSeconds: 0 }, USAGE);
+const opts = parseArgs({ docs: 200_000, seconds: 0, batch: 0, rssDocs: 0, rssSeconds: 0 }, USAGE);
 const BULK_CHUNK = 40;
 
 /** One method's run: documents written, wall seconds, and whether the time box ended it. */
@@ -101,7 +101,7 @@ async function bulk(collection: mongo.Collection, up: (doc: Doc) => Doc): Promis
 }
 
 async function zdm(store: BenchStore, collection: string, seconds: number): Promise<{ run: MethodRun; child: ZdmChildResult & { sampledPeakRssMb: number } }> {
-  const child = await spawnZdmChild({ url: store.service.url, dbName: store.dbName, collection, batch: opts.batch, seconds }).result;
+  const child = await spawnZdmChild({ url: store.service.url, dbName: store.dbName, collection, batch: opts.batch || null, seconds }).result;
   if (child.status !== 'done' && child.status !== 'stopped') throw new Error(`the zdm run ended ${child.status}`);
   return { run: methodRun(child.written, child.seconds, child.status === 'stopped'), child };
 }
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const store = await openStore('backfill');
   try {
     const env = environment(store);
-    log(`store: ${store.description}; ${opts.docs} documents per method${opts.seconds ? `, at most ${opts.seconds} s each` : ''}; zdm batch ${opts.batch}`);
+    log(`store: ${store.description}; ${opts.docs} documents per method${opts.seconds ? `, at most ${opts.seconds} s each` : ''}; zdm batch ${opts.batch || 'adaptive (throttle defaults)'}`);
     const runs: Record<string, MethodRun> = {};
     const checks: Record<string, number> = {};
     let zdmChild: (ZdmChildResult & { sampledPeakRssMb: number }) | undefined;
@@ -156,8 +156,8 @@ async function main(): Promise<void> {
       ...env,
       docs: opts.docs,
       order: ['zdm', 'bulk', 'naive'],
-      zdmBatchSize: opts.batch,
-      zdmSettings: `runMongoJob backfill; lease 300 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000) with initial=min=max batch; undo log on; claims (FerretDB) in groups of 40; node ${ZDM_CHILD_NODE_FLAGS.join(' ')}`,
+      zdmBatchSize: opts.batch || null,
+      zdmSettings: `runMongoJob backfill at the adapter's defaults: lease 15 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000, ${opts.batch ? `batch fixed at ${opts.batch}` : 'batch 500 first, then 50..2000'}); undo log on; claims (FerretDB) per batch; 40 statements per command; node ${ZDM_CHILD_NODE_FLAGS.join(' ')}`,
       bulkChunk: BULK_CHUNK,
       zdmDocsPerSec: z.docsPerSec,
       naiveDocsPerSec: n.docsPerSec,

@@ -27,19 +27,20 @@ import {
   writeResult,
 } from './bench-common.util';
 
-const USAGE = `usage: npm run bench:read -- [--docs 50000] [--samples 3000] [--readers 4] [--load-seconds 15] [--rounds 2]
+const USAGE = `usage: npm run bench:read -- [--docs 50000] [--samples 3000] [--readers 4] [--load-seconds 15] [--rounds 2] [--throttled-target-ms 35]
   --docs          v1 documents in the collection
   --samples       findById samples per model (plain and upcast each)
   --readers       concurrent findById loops of the read load
   --load-seconds  length of each read-load window
-  --rounds        rounds of the three load conditions`;
+  --rounds        rounds of the three load conditions
+  --throttled-target-ms  the throttled backfill's batch-latency target`;
 
-const opts = parseArgs({ docs: 50_000, samples: 3000, readers: 4, loadSeconds: 15, rounds: 2 }, USAGE);
+const opts = parseArgs({ docs: 50_000, samples: 3000, readers: 4, loadSeconds: 15, rounds: 2, throttledTargetMs: 35 }, USAGE);
 const COLLECTION = 'bench_read';
 
 /** Backfill settings of the load conditions: no pauses at all, or the throttle aiming at short batches. */
 const UNTHROTTLED = { initialBatchSize: 40, minBatchSize: 40, maxBatchSize: 40, targetLatencyMs: 600_000 };
-const THROTTLED = { initialBatchSize: 40, minBatchSize: 10, maxBatchSize: 40, targetLatencyMs: 50, maxPauseMs: 2000 };
+const THROTTLED = { initialBatchSize: 40, minBatchSize: 10, maxBatchSize: 40, targetLatencyMs: opts.throttledTargetMs, maxPauseMs: 2000 };
 type Condition = 'none' | 'unthrottled' | 'throttled';
 
 const FIELDS = { firstName: String, lastName: String, fullName: String, email: String, tags: [String], address: Schema.Types.Mixed, since: Date, note: Schema.Types.Mixed };

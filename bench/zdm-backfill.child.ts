@@ -7,15 +7,6 @@
 import { runMongoJob } from '@zdm/migrations-mongo';
 import { CHILD_RUNNING, CHILD_WRITING, ZdmChildOptions, ZdmChildResult, fullNameMigration, resetPeakRss, round, rssMb } from './bench-common.util';
 
-/**
- * Lease lifetime of the bench runs. With the default 15 s one run at 200,000 documents on FerretDB
- * ended `lease-lost` before its first batch, most likely in the first page read: opening the
- * `_id`-ordered cursor sorts the whole collection, on a busy machine for longer than 80% of the
- * lease, and nothing renews the lease during that read. The lease only bounds how fast another
- * runner may take over.
- */
-const LEASE_TTL_MS = 300_000;
-
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '') as ZdmChildOptions;
   const def = fullNameMigration(options.collection);
@@ -38,7 +29,6 @@ async function main(): Promise<void> {
     migrations: [def],
     migrationId: def.id,
     job: 'backfill',
-    leaseTtlMs: LEASE_TTL_MS,
     throttle: { ...sizes, ...options.throttle },
     signal: stop.signal,
     onBatch: (e) => {
