@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CUSTOMERS_COLLECTION } from '@zdm/customers-domain';
 import { createCustomersRepository, CustomersRepository } from '@zdm/customers-data-access';
 import { BuildSchemas, MigrationMetrics } from '@zdm/migrations-nest';
@@ -6,7 +6,6 @@ import type { Connection } from 'mongoose';
 import { MONGO_CONNECTION } from '../app/database.module';
 import { CustomersController } from './customers.controller';
 import { CustomersService } from './customers.service';
-import { RejectPrototypeKeysMiddleware } from './prototype-keys.middleware';
 
 @Module({
   controllers: [CustomersController],
@@ -25,8 +24,4 @@ import { RejectPrototypeKeysMiddleware } from './prototype-keys.middleware';
     CustomersService,
   ],
 })
-export class CustomersModule implements NestModule {
-  configure(consumer: MiddlewareConsumer) {
-    consumer.apply(RejectPrototypeKeysMiddleware).forRoutes(CustomersController);
-  }
-}
+export class CustomersModule {}

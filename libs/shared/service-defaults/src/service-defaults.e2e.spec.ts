@@ -117,6 +117,14 @@ describe('service defaults over HTTP', () => {
       expect(fields['colour']).toEqual(['property colour should not exist']);
     });
 
+    it.each(['__proto__', 'constructor', 'prototype'])('answers 400 naming a %s key, which the DTO conversion would drop silently', async (key) => {
+      const body = `{"name":"gear","quantity":1,"dimensions":{"width":1,"height":2,${JSON.stringify(key)}:{"polluted":true}}}`;
+      const res = await http.post('/widgets').set('content-type', 'application/json').send(body).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, message: 'Validation failed' });
+      expect(res.body.details).toEqual([{ field: `dimensions.${key}`, errors: [`property ${key} should not exist`] }]);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+
     it('answers 400 in the error shape for malformed JSON', async () => {
       const res = await http.post('/widgets').set('content-type', 'application/json').send('{"name":').expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
