@@ -34,7 +34,7 @@ export interface CollectionTargetOptions {
   store: ControlStore;
   /** Backfill writes undo records to it; rollback jobs read them. Null: no undo log. */
   undo: UndoLog | null;
-  /** Most update statements per command; with claims, the fence is checked before each command. */
+  /** Most update statements per command; with claims, also the claim group's size once another writer is met. */
   maxOpsPerCommand: number;
   /**
    * Resolves the claims to take before each write where the server's updates are not atomic
@@ -127,6 +127,8 @@ function guardedFields(def: MigrationDefinition, diff: DocumentDiff): string[] {
 export class MongoCollectionTarget implements BackfillTarget {
   private stream: OpenStream | null = null;
   private claimsCleared = false;
+  /** Whether this run has met another writer; from then on claims go `maxOpsPerCommand` at a time (see applyClaimed). */
+  private contended = false;
 
   constructor(private readonly options: CollectionTargetOptions) {}
 
@@ -261,34 +263,46 @@ export class MongoCollectionTarget implements BackfillTarget {
   }
 
   /**
-   * For servers without atomic updates: claims the batch's documents in one command, reads each
-   * again by `_id`, writes (by `_id` alone, `maxOpsPerCommand` statements per command, checking the
-   * fence before each) those still exactly as the runner read them, and lets the claims go in one
-   * command. Returns the ids that were held by another writer, had changed, or are gone.
+   * For servers without atomic updates: claims a group of documents in one command, reads each
+   * again by `_id`, writes (by `_id` alone, `maxOpsPerCommand` statements per command, the fence
+   * checked before each) those still exactly as the runner read them, and lets the group's claims
+   * go in one command. Returns the ids that were held by another writer, had changed, or are gone.
+   *
+   * A group is the whole batch until the run meets another writer (a claim found held, or a
+   * document changed or gone since it was read), and `maxOpsPerCommand` documents from then on.
+   * Whole batches save two commands per 40 documents (bench:backfill at 200,000: 862.3 against
+   * 715.2 docs/s) but hold every claim for the whole batch: with a claiming writer at 75 writes/s
+   * (backfill-at-scale, 20,000 documents, batch 500) that writer met 100 held claims instead of 3,
+   * and the backfill took 110.4 s instead of 68.2 s.
    */
   private async applyClaimed(claims: DocumentClaims, planned: PlannedWrite[], fence: () => void): Promise<string[]> {
-    if (!planned.length) return [];
+    const missed: string[] = [];
     const namespace = this.options.collection.collectionName;
     const owner = `runner:${this.options.def.id}:${this.options.job}`;
+    const perCommand = this.options.maxOpsPerCommand;
     // This runner holds the job's lease, so a runner of the same job that left claims behind is fenced out.
     if (!this.claimsCleared) this.claimsCleared = (await claims.releaseAllOf(owner)) >= 0;
-    fence();
-    const { taken, release } = await claims.takeMany(namespace, planned.map((w) => w.id), owner);
-    try {
-      const held = new Set(taken);
-      const fresh = new Map((await this.findByIds(planned.filter((w) => held.has(w.id)).map((w) => w.rawId))).map((d) => [encodeId(d['_id']), d as Doc]));
-      const unchanged = planned.filter((w) => fresh.has(w.id) && matchesCasFilter(w.filter, fresh.get(w.id) as Doc));
-      const missed = planned.filter((w) => !unchanged.includes(w)).map((w) => w.id);
-      const byId = unchanged.map((w) => ({ ...w, filter: { _id: w.rawId } }));
-      for (let i = 0; i < byId.length; i += this.options.maxOpsPerCommand) {
-        // Writes by `_id` alone are safe only while the claims and the lease hold: look again each time.
-        fence();
-        missed.push(...(await this.apply(byId.slice(i, i + this.options.maxOpsPerCommand), false)));
+    for (let i = 0; i < planned.length; ) {
+      const group = planned.slice(i, (i += this.contended ? perCommand : planned.length));
+      fence();
+      const { taken, release } = await claims.takeMany(namespace, group.map((w) => w.id), owner);
+      try {
+        const held = new Set(taken);
+        const fresh = new Map((await this.findByIds(group.filter((w) => held.has(w.id)).map((w) => w.rawId))).map((d) => [encodeId(d['_id']), d as Doc]));
+        const unchanged = group.filter((w) => fresh.has(w.id) && matchesCasFilter(w.filter, fresh.get(w.id) as Doc));
+        missed.push(...group.filter((w) => !unchanged.includes(w)).map((w) => w.id));
+        if (unchanged.length < group.length) this.contended = true;
+        const byId = unchanged.map((w) => ({ ...w, filter: { _id: w.rawId } }));
+        for (let j = 0; j < byId.length; j += perCommand) {
+          // Writes by `_id` alone are safe only while the claims and the lease hold: look again each time.
+          fence();
+          missed.push(...(await this.apply(byId.slice(j, j + perCommand), false)));
+        }
+      } finally {
+        await release();
       }
-      return missed;
-    } finally {
-      await release();
     }
+    return missed;
   }
 
   /**

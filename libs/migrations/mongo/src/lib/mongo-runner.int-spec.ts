@@ -238,6 +238,39 @@ describe('the runner over MongoDB (FerretDB)', () => {
     });
   });
 
+  it('with per-document claims, claims a whole batch at once until it meets another writer, then 40 documents at a time', async () => {
+    const collection = 'claim_groups';
+    const def = migration(collection);
+    await seedCustomers(server.db.collection(collection), 600);
+    const { migrator, backend } = testMigrator(server.db, [def], { atomicUpdates: false });
+    await advanceTo(migrator, def, 'backfill');
+    const ids = (await server.db.collection(collection).find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((d) => String(d['_id']));
+    // An application writer holds document 350 (in the 4th batch of 100) until the runner has met its claim once.
+    const release = present(await new DocumentClaims(server.db).take(collection, ids[350]));
+    const groups: number[] = [];
+    const takeMany = DocumentClaims.prototype.takeMany;
+    const spy = jest.spyOn(DocumentClaims.prototype, 'takeMany').mockImplementation(async function (this: DocumentClaims, namespace, wanted, owner) {
+      const claimed = await takeMany.call(this, namespace, wanted, owner);
+      if (owner?.startsWith('runner:')) {
+        groups.push(wanted.length);
+        if (claimed.taken.length < wanted.length) await release();
+      }
+      return claimed;
+    });
+    try {
+      const result = await migrator.run(def.id, 'backfill');
+      expect(result.status).toBe('done');
+      expect(result.checkpoint).toMatchObject({ written: 600, conflicts: 1 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(groups.slice(0, 4)).toEqual([100, 100, 100, 100]);
+    // The rest of the 4th batch, its retry of document 350, and batches 5 and 6, 40 documents at most each.
+    expect(groups.slice(4).every((n) => n <= 40)).toBe(true);
+    expect(groups.slice(4).reduce((a, b) => a + b, 0)).toBe(1 + 200);
+    expect(await backend.counts(def)).toMatchObject({ belowTarget: 0, quarantined: 0 });
+  });
+
   it('with per-document claims, an application writer racing the runner freely (no ordering imposed) loses no write', async () => {
     const collection = 'claimed_customers';
     const def = migration(collection);
