@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       docs: opts.docs,
       order: ['zdm', 'bulk', 'naive'],
       zdmBatchSize: opts.batch || null,
-      zdmSettings: `runMongoJob backfill at the adapter's defaults: lease 15 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000, ${opts.batch ? `batch fixed at ${opts.batch}` : 'batch 500 first, then 50..2000'}); undo log on; claims (FerretDB) per batch; 40 statements per command; node ${ZDM_CHILD_NODE_FLAGS.join(' ')}`,
+      zdmSettings: `runMongoJob backfill at the adapter's defaults: lease 15 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000, ${opts.batch ? `batch fixed at ${opts.batch}` : 'batch 500 first, then 50..2000'}); undo log on; claims (FerretDB) per batch until another writer is met, then in groups of 40; 40 statements per command; node ${ZDM_CHILD_NODE_FLAGS.join(' ')}`,
       bulkChunk: BULK_CHUNK,
       zdmDocsPerSec: z.docsPerSec,
       naiveDocsPerSec: n.docsPerSec,
