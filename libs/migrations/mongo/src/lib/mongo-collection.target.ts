@@ -88,7 +88,9 @@ function statements(planned: PlannedWrite[], grouped: boolean): Statement[] {
   const groups = new Map<string, PlannedWrite[]>();
   for (const write of planned) {
     const key = grouped ? mongo.BSON.EJSON.stringify(write.update, { relaxed: false }) : write.id;
-    groups.set(key, [...(groups.get(key) ?? []), write]);
+    const group = groups.get(key);
+    if (group) group.push(write);
+    else groups.set(key, [write]);
   }
   return [...groups.values()].map((writes) =>
     writes.length === 1
@@ -236,20 +238,21 @@ export class MongoCollectionTarget implements BackfillTarget {
   }
 
   /**
-   * Sends the writes in commands of at most `maxOpsPerCommand` statements; returns the ids whose
-   * write did not land. A statement the server rejects is retried document by document, so each
+   * Sends the writes in commands of at most `maxOpsPerCommand` statements, calling `fence` before
+   * each; returns the ids whose write did not land. A statement the server rejects is retried document by document, so each
    * rejected document is quarantined with the server's reason.
    */
-  private async apply(planned: PlannedWrite[], grouped = true): Promise<string[]> {
+  private async apply(planned: PlannedWrite[], grouped = true, fence: () => void = () => undefined): Promise<string[]> {
     const missed: string[] = [];
     const all = statements(planned, grouped);
     for (let i = 0; i < all.length; i += this.options.maxOpsPerCommand) {
       const chunk = all.slice(i, i + this.options.maxOpsPerCommand);
+      fence();
       const { matched, failed } = await this.bulk(chunk.map((st) => st.op));
       for (const [index, message] of failed) {
         const { writes } = chunk[index];
         if (writes.length > 1) {
-          missed.push(...(await this.apply(writes, false)));
+          missed.push(...(await this.apply(writes, false, fence)));
           continue;
         }
         await this.quarantine(writes[0].id, `the server rejected the write: ${message}`);
@@ -279,25 +282,21 @@ export class MongoCollectionTarget implements BackfillTarget {
     const missed: string[] = [];
     const namespace = this.options.collection.collectionName;
     const owner = `runner:${this.options.def.id}:${this.options.job}`;
-    const perCommand = this.options.maxOpsPerCommand;
     // This runner holds the job's lease, so a runner of the same job that left claims behind is fenced out.
     if (!this.claimsCleared) this.claimsCleared = (await claims.releaseAllOf(owner)) >= 0;
     for (let i = 0; i < planned.length; ) {
-      const group = planned.slice(i, (i += this.contended ? perCommand : planned.length));
+      const group = planned.slice(i, (i += this.contended ? this.options.maxOpsPerCommand : planned.length));
       fence();
       const { taken, release } = await claims.takeMany(namespace, group.map((w) => w.id), owner);
       try {
         const held = new Set(taken);
         const fresh = new Map((await this.findByIds(group.filter((w) => held.has(w.id)).map((w) => w.rawId))).map((d) => [encodeId(d['_id']), d as Doc]));
-        const unchanged = group.filter((w) => fresh.has(w.id) && matchesCasFilter(w.filter, fresh.get(w.id) as Doc));
-        missed.push(...group.filter((w) => !unchanged.includes(w)).map((w) => w.id));
-        if (unchanged.length < group.length) this.contended = true;
-        const byId = unchanged.map((w) => ({ ...w, filter: { _id: w.rawId } }));
-        for (let j = 0; j < byId.length; j += perCommand) {
-          // Writes by `_id` alone are safe only while the claims and the lease hold: look again each time.
-          fence();
-          missed.push(...(await this.apply(byId.slice(j, j + perCommand), false)));
-        }
+        const unchanged = new Set(group.filter((w) => fresh.has(w.id) && matchesCasFilter(w.filter, fresh.get(w.id) as Doc)));
+        missed.push(...group.filter((w) => !unchanged.has(w)).map((w) => w.id));
+        if (unchanged.size < group.length) this.contended = true;
+        const byId = [...unchanged].map((w) => ({ ...w, filter: { _id: w.rawId } }));
+        // Writes by `_id` alone are safe only while the claims and the lease hold: apply looks again before each command.
+        missed.push(...(await this.apply(byId, false, fence)));
       } finally {
         await release();
       }

@@ -32,7 +32,7 @@ describe('mongo-job.main.ts, the runner as a child process (FerretDB)', () => {
     await new Promise((r) => setTimeout(r, 1_600));
     const second = runner(collection, 'survivor', ['--batch', '20', '--lease-ms', '1500']);
     expect(await second.exit).toBe(0);
-    const checkpoint = second.result()?.["checkpoint"] as { processed: number; written: number };
+    const checkpoint = second.result()?.['checkpoint'] as { processed: number; written: number };
     expect(second.result()).toMatchObject({ status: 'done', token: 2 });
     expect(checkpoint.written).toBeGreaterThanOrEqual(left);
     // At most the one batch in flight at the kill is processed twice.
