@@ -9,7 +9,6 @@ import { ConfigValidationError } from '../config/service-config.loader';
 import type { ServiceConfig } from '../config/service-config.schema';
 import { SERVICE_CONFIG } from '../config/service-config.token';
 import { rejectOperatorKeys } from '../http/operator-keys.middleware';
-import { rejectPrototypeKeys } from '../http/prototype-keys.middleware';
 import { exitGracefullyOnSignals } from '../lifecycle/graceful-shutdown';
 import { ServiceLifecycle } from '../lifecycle/service-lifecycle.service';
 import { ServiceIdentity } from '../logging/service-identity.service';
@@ -46,7 +45,6 @@ export function configureServiceApp<T extends NestExpressApplication>(app: T, op
   app.useBodyParser('json', { limit: config.HTTP_BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: config.HTTP_BODY_LIMIT, extended: true });
   app.use(rejectOperatorKeys);
-  app.use(rejectPrototypeKeys);
 
   const document = new DocumentBuilder()
     .setTitle(options.name)
