@@ -1,14 +1,19 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ReadinessRegistry, SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
+import { mongooseDeadlinePlugin, ReadinessRegistry, SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
 import mongoose, { Connection } from 'mongoose';
 import { customersConfig } from './customers.config';
 
 /** Injection token of the service's mongoose connection. */
 export const MONGO_CONNECTION = Symbol('customers:MONGO_CONNECTION');
 
-/** Opens the connection; startup fails with the reason when MongoDB cannot be reached. */
+/**
+ * Opens the connection; startup fails with the reason when MongoDB cannot be reached. Reads made
+ * during a request carry its time left as `maxTimeMS` (the `mongo` dependency of a 503).
+ */
 export async function openConnection(config: ServiceConfig<typeof customersConfig>): Promise<Connection> {
-  return mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 5_000 }).asPromise();
+  const connection = mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2_000 });
+  connection.plugin(mongooseDeadlinePlugin, { dependency: 'mongo' });
+  return connection.asPromise();
 }
 
 /** Registers the `mongo` readiness check, and closes the connection last (after heartbeats are removed). */

@@ -18,9 +18,18 @@ export {
 export { InjectServiceConfig, SERVICE_CONFIG } from './lib/config/service-config.token';
 export { ReadinessRegistry, type ReadinessCheck, type ReadinessCheckOptions } from './lib/health/readiness.registry';
 export type { ErrorResponse, FieldError } from './lib/http/error-response.types';
+export { RETRY_AFTER_SECONDS } from './lib/http/http-error.filter';
 export { MAX_INPUT_DEPTH } from './lib/http/operator-keys.middleware';
 export { shutDownGracefully, type GracefulShutdownOptions } from './lib/lifecycle/graceful-shutdown';
 export { ServiceLifecycle } from './lib/lifecycle/service-lifecycle.service';
 export { ROOT_LOGGER } from './lib/logging/service-logger.factory';
 export { UNMATCHED_ROUTE } from './lib/metrics/http-metrics.service';
+export {
+  classifyDependencyError,
+  DependencyUnavailableError,
+  RequestDeadlineExceededError,
+  type DependencyFailure,
+} from './lib/resilience/dependency-errors';
+export { mongooseDeadlinePlugin, type MongooseDeadlinePluginOptions } from './lib/resilience/mongoose-deadline.plugin';
+export { currentDeadline, remainingMs, runWithDeadline, waitingOn } from './lib/resilience/request-deadline';
 export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './lib/service-defaults.module';

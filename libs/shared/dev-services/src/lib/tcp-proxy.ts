@@ -9,6 +9,7 @@ export class TcpProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private port = 0;
+  private stalled = false;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -32,6 +33,7 @@ export class TcpProxy {
         s.on('error', () => undefined);
       }
       client.pipe(upstream).pipe(client);
+      if (this.stalled) for (const s of [client, upstream]) s.pause();
       client.once('close', () => upstream.destroy());
       upstream.once('close', () => client.destroy());
     });
@@ -39,6 +41,21 @@ export class TcpProxy {
     this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
     return this;
+  }
+
+  /**
+   * Stops moving bytes, as a frozen server does: connections stay open and new ones are accepted,
+   * but nothing reaches either side until {@link resume}.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  /** Moves bytes again after {@link stall}. */
+  resume(): void {
+    this.stalled = false;
+    for (const s of this.sockets) s.resume();
   }
 
   /** Stops forwarding: new connections are refused and open ones are closed. */

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { InjectServiceConfig } from '../lib/config/service-config.token';
 import type { ServiceConfig } from '../lib/config/service-config.schema';
 import { ReadinessRegistry } from '../lib/health/readiness.registry';
+import { currentDeadline, waitingOn } from '../lib/resilience/request-deadline';
 import { ServiceDefaultsModule } from '../lib/service-defaults.module';
 
 /** The fixture service's own variables: one required, one with a default. */
@@ -49,6 +50,8 @@ class SleepQueryDto {
 @Injectable()
 export class FixtureDependency implements OnModuleInit {
   up = true;
+  /** What `GET /widgets/store-error` throws. */
+  failure: unknown;
 
   constructor(private readonly readiness: ReadinessRegistry) {}
 
@@ -62,7 +65,10 @@ export class FixtureDependency implements OnModuleInit {
 
 @Controller('widgets')
 class WidgetsController {
-  constructor(@InjectServiceConfig() private readonly config: ServiceConfig<typeof fixtureConfigSchema>) {}
+  constructor(
+    @InjectServiceConfig() private readonly config: ServiceConfig<typeof fixtureConfigSchema>,
+    private readonly dependency: FixtureDependency,
+  ) {}
 
   @Post()
   create(@Body() widget: CreateWidgetDto) {
@@ -73,6 +79,26 @@ class WidgetsController {
   async slow(@Query() { ms }: SleepQueryDto) {
     await sleep(Math.min(ms, this.config.FIXTURE_MAX_SLEEP_MS));
     return { sleptMs: ms };
+  }
+
+  @Get('deadline')
+  deadline() {
+    return { deadline: currentDeadline() ?? null, now: Date.now() };
+  }
+
+  /** Waits on a store that never answers: the deadline must cut it short. */
+  @Get('stalled-store')
+  async stalledStore(@Query() { ms }: SleepQueryDto) {
+    const done = waitingOn('fixture-store');
+    await sleep(Math.min(ms, this.config.FIXTURE_MAX_SLEEP_MS));
+    done();
+    return { sleptMs: ms };
+  }
+
+  /** Throws what a store client threw (see FixtureDependency.failure). */
+  @Get('store-error')
+  async storeError() {
+    throw this.dependency.failure ?? new Error('no failure set');
   }
 
   @Get('boom')

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { ReadinessRegistry } from './health/readiness.registry';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { createInputValidationPipe } from './http/input-validation.pipe';
 import { ServiceLifecycle } from './lifecycle/service-lifecycle.service';
+import { RequestDeadlineInterceptor } from './resilience/request-deadline';
 import { ServiceIdentity } from './logging/service-identity.service';
 import { createRootLogger, ROOT_LOGGER } from './logging/service-logger.factory';
 import { createMetricsRegistry, HttpMetrics } from './metrics/http-metrics.service';
@@ -58,6 +59,7 @@ export class ServiceDefaultsModule {
         ReadinessRegistry,
         { provide: APP_PIPE, useFactory: createInputValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor },
       ],
       exports: [
         SERVICE_CONFIG,

@@ -14,6 +14,7 @@ import { ServiceLifecycle } from '../lifecycle/service-lifecycle.service';
 import { ServiceIdentity } from '../logging/service-identity.service';
 import { createRequestLogger, ROOT_LOGGER } from '../logging/service-logger.factory';
 import { HttpMetrics } from '../metrics/http-metrics.service';
+import { requestDeadlineMiddleware } from '../resilience/request-deadline';
 
 /** Who the service is, for logs and the OpenAPI document. */
 export interface ServiceOptions {
@@ -27,8 +28,9 @@ export interface ServiceOptions {
 
 /**
  * Applies the defaults to an app that has not been initialised yet: Nest's logs go to pino; the
- * Express middleware is mounted in this order: request tracking (for shutdown), metrics, request
- * logs, body parsers with the size limit, `$`-key rejection; and `/docs` is served. Use it on an
+ * Express middleware is mounted in this order: the deadline's start, request tracking (for
+ * shutdown), metrics, request logs, body parsers with the size limit, `$`-key rejection, the
+ * deadline's scope (`currentDeadline()`); and `/docs` is served. Use it on an
  * app from `Test.createTestingModule(...).createNestApplication()` to test a service as it runs.
  * The app module must import `ServiceDefaultsModule.forRoot()`.
  */
@@ -39,12 +41,15 @@ export function configureServiceApp<T extends NestExpressApplication>(app: T, op
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
 
+  const deadline = requestDeadlineMiddleware(config.REQUEST_TIMEOUT_MS);
+  app.use(deadline.stamp);
   app.use(app.get(ServiceLifecycle).trackRequests);
   app.use(app.get(HttpMetrics).measureRequests);
   app.use(createRequestLogger(app.get<Logger>(ROOT_LOGGER)));
   app.useBodyParser('json', { limit: config.HTTP_BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: config.HTTP_BODY_LIMIT, extended: true });
   app.use(rejectOperatorKeys);
+  app.use(deadline.enter);
 
   const document = new DocumentBuilder()
     .setTitle(options.name)

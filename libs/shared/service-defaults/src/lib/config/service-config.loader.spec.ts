@@ -21,6 +21,7 @@ describe('loadServiceConfig', () => {
   it('applies the common defaults when nothing is set', () => {
     expect(loadServiceConfig(undefined, {})).toEqual({
       PORT: 3000,
+      REQUEST_TIMEOUT_MS: 5000,
       LOG_LEVEL: 'info',
       SHUTDOWN_DRAIN_MS: 5000,
       SHUTDOWN_TIMEOUT_MS: 30000,

@@ -29,6 +29,11 @@ export const commonConfigSchema = z.object({
   SHUTDOWN_DRAIN_MS: envInt().default(5_000),
   /** After SIGTERM: the hard limit for the whole shutdown; past it, open connections are cut and the process exits 1. */
   SHUTDOWN_TIMEOUT_MS: envInt(1).default(30_000),
+  /**
+   * Each request's deadline, from its arrival: past it the request is answered 503 (naming the
+   * dependency it waited on) or 504, and store queries carry the time left as `maxTimeMS`.
+   */
+  REQUEST_TIMEOUT_MS: envInt(100, 600_000).default(5_000),
   /** Largest accepted request body (JSON or form), in body-parser's notation: `100kb`, `1mb`, `512`. */
   HTTP_BODY_LIMIT: z
     .string()

@@ -16,6 +16,8 @@ export interface ErrorResponse {
   message: string;
   /** Field-level problems, when the input was at fault. */
   details?: FieldError[];
+  /** On a 503: the dependency that is down or too slow, named as its readiness check. */
+  dependency?: string;
   /** The request's id, as in the `x-request-id` header and the request's logs. */
   requestId?: string;
 }
