@@ -2,13 +2,18 @@
 # Installs what the local fallback of @zdm/dev-services needs on Debian/Ubuntu:
 #   - redis-server and nginx (apt; `apt-get update` only when something is missing)
 #   - FerretDB v1.24.2 (MongoDB-compatible, SQLite handler), built with Go into $(go env GOPATH)/bin
+#   - mongo-java-server 1.47.0 (MongoDB wire protocol, in memory, atomic updates; ZDM_MONGO_SERVER=atomic),
+#     its jars fetched with Maven and tools/mongo-java-server/AtomicMongoServer.java compiled, into
+#     ${XDG_CACHE_HOME:-~/.cache}/zdm/mongo-java-server-1.47.0 (apt default-jdk-headless + maven when missing)
 #   - checks Node: `npm install` installs Node 24 (the `node` devDependency), which npm scripts use
 # Idempotent: when everything is present it only checks (a second or so).
-# Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB).
+# Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB),
+#              ZDM_SETUP_SKIP_ATOMIC=1 (skip mongo-java-server).
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
+MONGO_JAVA_SERVER_VERSION=1.47.0
 started=$(date +%s%N)
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,6 +34,10 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/
 missing=()
 have redis-server || missing+=(redis-server)
 have nginx || missing+=(nginx)
+if [ "${ZDM_SETUP_SKIP_ATOMIC:-}" != 1 ]; then
+  have javac || missing+=(default-jdk-headless)
+  have mvn || missing+=(maven)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and this is not a Debian/Ubuntu system: install them with your package manager"
   [ "${SUDO[0]:-}" = missing-sudo ] && die "missing ${missing[*]}: run as root or install sudo, or run: apt-get install ${missing[*]}"
@@ -87,6 +96,39 @@ else
       ferretdb_ok "$gobin/ferretdb" || die "the FerretDB binary built at $gobin/ferretdb does not run: $("$gobin/ferretdb" --version 2>&1 | head -n 3)"
     fi
     say "FerretDB ${FERRETDB_VERSION}: $gobin/ferretdb"
+  fi
+fi
+
+# --- mongo-java-server (the atomic MongoDB wire server) ---------------------------
+# Found by @zdm/dev-services at the same path (MONGO_JAVA_SERVER_BIN overrides it there).
+if [ "${ZDM_SETUP_SKIP_ATOMIC:-}" = 1 ]; then
+  say "mongo-java-server: skipped (ZDM_SETUP_SKIP_ATOMIC=1)"
+else
+  mjs_dir="${XDG_CACHE_HOME:-$HOME/.cache}/zdm/mongo-java-server-${MONGO_JAVA_SERVER_VERSION}"
+  mjs_src=tools/mongo-java-server
+  # Rebuilt when the launcher or its pom changes.
+  mjs_stamp=$(cat "$mjs_src/pom.xml" "$mjs_src/AtomicMongoServer.java" | sha256sum | cut -c1-16)
+  if [ -x "$mjs_dir/bin/mongo-java-server" ] && [ "$(cat "$mjs_dir/stamp" 2>/dev/null)" = "$mjs_stamp" ]; then
+    say "mongo-java-server ${MONGO_JAVA_SERVER_VERSION}: $mjs_dir/bin/mongo-java-server"
+  else
+    say "mongo-java-server ${MONGO_JAVA_SERVER_VERSION}: building into $mjs_dir (Maven fetches its jars once)"
+    rm -rf "$mjs_dir"
+    mkdir -p "$mjs_dir/bin"
+    mvn -B -f "$mjs_src/pom.xml" dependency:copy-dependencies -DoutputDirectory="$mjs_dir/lib" </dev/null >"$mjs_dir/mvn.log" 2>&1 ||
+      die "mvn could not fetch mongo-java-server ${MONGO_JAVA_SERVER_VERSION}: $(grep -m 3 ERROR "$mjs_dir/mvn.log")"
+    javac -d "$mjs_dir/classes" -cp "$mjs_dir/lib/*" "$mjs_src/AtomicMongoServer.java" || die "javac of $mjs_src/AtomicMongoServer.java failed (see above)"
+    cat >"$mjs_dir/bin/mongo-java-server" <<SCRIPT
+#!/bin/sh
+# mongo-java-server ${MONGO_JAVA_SERVER_VERSION} (memory backend) on 127.0.0.1:PORT; written by tools/setup.sh.
+dir=\$(dirname "\$0")/..
+exec java -Xmx1g -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \\
+  -Dzdm.mongoJavaServer.version=${MONGO_JAVA_SERVER_VERSION} -cp "\$dir/classes:\$dir/lib/*" AtomicMongoServer "\$@"
+SCRIPT
+    chmod +x "$mjs_dir/bin/mongo-java-server"
+    "$mjs_dir/bin/mongo-java-server" --version | grep -qx "mongo-java-server ${MONGO_JAVA_SERVER_VERSION}" ||
+      die "$mjs_dir/bin/mongo-java-server does not run: $("$mjs_dir/bin/mongo-java-server" --version 2>&1 | head -n 3)"
+    echo "$mjs_stamp" >"$mjs_dir/stamp"
+    say "mongo-java-server ${MONGO_JAVA_SERVER_VERSION}: $mjs_dir/bin/mongo-java-server"
   fi
 fi
 

@@ -4,8 +4,8 @@
  *
  * Per service, in order: (1) the environment (MONGO_URL, REDIS_URL, UNLEASH_URL +
  * UNLEASH_ADMIN_TOKEN + UNLEASH_CLIENT_TOKEN); (2) testcontainers when a Docker engine
- * answers (MongoDB, Redis); (3) a local process: FerretDB (SQLite), redis-server, or
- * unleash-server on its own PostgreSQL; (4) MongoDB only: mongodb-memory-server. Else a
+ * answers (MongoDB, Redis); (3) a local process: FerretDB (SQLite) or, with
+ * ZDM_MONGO_SERVER=atomic, mongo-java-server; redis-server; unleash-server on its own PostgreSQL; (4) MongoDB only: mongodb-memory-server. Else a
  * ServiceUnavailableError says what to install. ZDM_SERVICE_SOURCES=local,... narrows
  * the order. Local processes run under a supervisor that removes them and their temp dir
  * when this process ends, however it ends.
@@ -28,7 +28,15 @@ export type {
 } from './lib/types';
 export { ServiceUnavailableError } from './lib/resolve';
 export { probeDocker, type DockerProbe } from './lib/net';
-export { startMongo, FERRETDB_VERSION } from './lib/mongo';
+export {
+  startMongo,
+  localMongoServer,
+  mongoServerName,
+  FERRETDB_VERSION,
+  MONGO_JAVA_SERVER_VERSION,
+  LOCAL_MONGO_SERVERS,
+  type LocalMongoServer,
+} from './lib/mongo';
 export { startRedis } from './lib/redis';
 export { startUnleash } from './lib/unleash';
 export {

@@ -23,7 +23,7 @@ function heartbeat(instanceId: string, at: Date, patch: Partial<InstanceHeartbea
   };
 }
 
-describe('createMongoControlStore (FerretDB)', () => {
+describe('createMongoControlStore', () => {
   let store: ControlStore;
   beforeAll(() => {
     store = createMongoControlStore(mongo.db);

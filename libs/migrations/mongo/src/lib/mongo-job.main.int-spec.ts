@@ -8,7 +8,7 @@ jest.setTimeout(300_000);
 const server = useTestMongo('mongo-job-main');
 const runner = (collection: string, owner: string, extra: string[] = []) => startJobChild(server, collection, owner, extra);
 
-describe('mongo-job.main.ts, the runner as a child process (FerretDB)', () => {
+describe('mongo-job.main.ts, the runner as a child process', () => {
   it('backfills a collection, printing a line per batch and the result, and exits 0', async () => {
     await seedCustomers(server.db.collection('child_full'), 120);
     const child = runner('child_full', 'child-1', ['--batch', '40']);

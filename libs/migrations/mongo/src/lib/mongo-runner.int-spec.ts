@@ -35,7 +35,7 @@ class Mutex {
   }
 }
 
-describe('the runner over MongoDB (FerretDB)', () => {
+describe('the runner over MongoDB', () => {
   it('obeys pause, resume and abort within one batch, and a later run resumes from the checkpoint', async () => {
     const def = migration('ops_runner');
     const N = 300;

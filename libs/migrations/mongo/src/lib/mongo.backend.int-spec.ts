@@ -27,7 +27,7 @@ async function seededAtBackfill(def: MigrationDefinition, count: number) {
   return { customers, before, migrator, backend };
 }
 
-describe('createMongoBackend with the Migrator (FerretDB)', () => {
+describe('createMongoBackend with the Migrator', () => {
   /** FerretDB on SQLite scans the table for each single-document update; ZDM_FLOW_DOCS shrinks the run on a busy machine. */
   const N = Number(process.env['ZDM_FLOW_DOCS'] ?? 2000);
 

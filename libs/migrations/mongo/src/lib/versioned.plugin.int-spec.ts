@@ -12,7 +12,7 @@ const COLLECTION = 'plugin_customers';
 
 type CustomerModel = Model<Doc> & VersionedModelStatics;
 
-describe('versionedPlugin with mongoose (FerretDB)', () => {
+describe('versionedPlugin with mongoose', () => {
   let conn: Connection;
   let Customer: CustomerModel;
   let writes = 2;

@@ -1,8 +1,12 @@
-import { startMongo } from '@zdm/dev-services';
+import { localMongoServer, mongoServerName, startMongo } from '@zdm/dev-services';
 import { randomBytes } from 'node:crypto';
 import { mongo } from 'mongoose';
+import { hasAtomicUpdates } from '../lib/document.claims';
 
-/** A MongoDB-compatible server for one suite, from @zdm/dev-services: `MONGO_URL` when set, otherwise a local FerretDB (SQLite). */
+/**
+ * A MongoDB-compatible server for one suite, from @zdm/dev-services: `MONGO_URL` when set, otherwise
+ * a local FerretDB (SQLite), or mongo-java-server with `ZDM_MONGO_SERVER=atomic`.
+ */
 export interface TestMongo {
   url: string;
   /** A database name of this suite's own. */
@@ -14,6 +18,14 @@ export interface TestMongo {
   stop(): Promise<void>;
 }
 
+/**
+ * `onFerretDb`, or `onAtomic` under `ZDM_MONGO_SERVER=atomic`: mongo-java-server scans the whole
+ * collection for every filter but a bare `_id`, so suites keep its data sets in the low thousands.
+ */
+export function sizeFor<T>(onFerretDb: T, onAtomic: T): T {
+  return localMongoServer() === 'atomic' ? onAtomic : onFerretDb;
+}
+
 /** Starts (or finds) the server and connects; call from `beforeAll`. */
 export async function startTestMongo(suite: string): Promise<TestMongo> {
   const dbName = `zdm_${suite.replace(/[^a-z0-9]+/gi, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
@@ -23,6 +35,9 @@ export async function startTestMongo(suite: string): Promise<TestMongo> {
   const client = new mongo.MongoClient(url);
   await client.connect();
   const db = client.db(dbName);
+  // The log says which server and which write path (compare-and-set or claims) each suite ran against.
+  const name = mongoServerName(await db.admin().command({ buildInfo: 1 }));
+  console.info(`mongo server: ${name} (${(await hasAtomicUpdates(db)) ? 'atomic' : 'claims'}) [${suite}]`);
   return {
     url,
     dbName,

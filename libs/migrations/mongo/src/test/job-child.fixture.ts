@@ -5,6 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { mongo } from 'mongoose';
 import { DocumentClaims } from '../lib/document.claims';
+import { matchValue } from '../lib/document.diff';
 import { childMigrationId } from './child-migrations.fixture';
 import { customerDoc } from './customers.fixture';
 import { TestMongo } from './ferretdb.fixture';
@@ -122,7 +123,7 @@ export async function readAll(collection: mongo.Collection<mongo.Document>): Pro
   return all;
 }
 
-/** What a {@link ClaimingWriter} acknowledged for one document: its last values and how many writes. */
+/** What a {@link ConcurrentWriter} acknowledged for one document: its last values and how many writes. */
 export interface AckedWrite {
   firstName: string;
   email: string;
@@ -130,16 +131,18 @@ export interface AckedWrite {
 }
 
 /**
- * An application writer for a server without atomic updates, as the customers repository writes on
- * FerretDB: claim the document, read it by `_id`, `$set` new names (and `fullName` once the
- * document is v2) with `$inc: {_rev: 1}` by `_id`, release. Renames random documents at about
- * `ratePerSec` with `concurrency` loops; a document found claimed is left for another one.
+ * An application writer, as the customers repository writes: read the document by `_id`, `$set` new
+ * names (and `fullName` once the document is v2) with `$inc: {_rev: 1}`. Where updates are atomic
+ * (`claims` null) the write compare-and-sets on `_id` + `_rev` and reads again on a conflict; on a
+ * server without atomic updates (FerretDB 1.x) it claims the document first, writes by `_id`, and
+ * releases. Renames random documents at about `ratePerSec` with `concurrency` loops; a document
+ * found claimed is left for another one.
  */
-export class ClaimingWriter {
+export class ConcurrentWriter {
   /** Last acknowledged values per document (hex `_id`). */
   readonly acked = new Map<string, AckedWrite>();
   writes = 0;
-  /** Claims found held by someone else (the runner, a killed runner, the other loop). */
+  /** Claims found held by someone else (the runner, a killed runner, the other loop), or compare-and-sets that met a newer document. */
   busy = 0;
   private stopped = false;
   private loops: Promise<void>[] = [];
@@ -147,10 +150,15 @@ export class ClaimingWriter {
 
   constructor(
     private readonly collection: mongo.Collection<mongo.Document>,
-    private readonly claims: DocumentClaims,
+    private readonly claims: DocumentClaims | null,
     private readonly ids: mongo.ObjectId[],
     private readonly random: () => number,
   ) {}
+
+  /** Whether it claims documents (a server without atomic updates) rather than compare-and-set. */
+  get claiming(): boolean {
+    return this.claims !== null;
+  }
 
   start(ratePerSec: number, concurrency = 4): void {
     this.startedAt = performance.now();
@@ -169,27 +177,35 @@ export class ClaimingWriter {
       const ahead = this.writes / ratePerSec - (performance.now() - this.startedAt) / 1000;
       if (ahead > 0) await sleep(ahead * 1000);
       const _id = this.ids[Math.floor(this.random() * this.ids.length)];
-      const release = await this.claims.take(name, _id.toHexString());
+      const release = this.claims ? await this.claims.take(name, _id.toHexString()) : async () => undefined;
       if (!release) {
         this.busy++;
         await sleep(2);
         continue;
       }
       try {
-        const current = await this.collection.findOne({ _id });
-        if (!current) throw new Error(`customer ${_id.toHexString()} is gone`);
-        const n = this.writes + 1;
-        const firstName = `W${loop}-${n}`;
-        const set: Doc = { firstName, email: `${firstName}@example.com` };
-        if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
-        const { matchedCount } = await this.collection.updateOne({ _id }, { $set: set, $inc: { _rev: 1 } });
-        if (matchedCount !== 1) throw new Error(`the update of ${_id.toHexString()} matched ${matchedCount} documents`);
-        const before = this.acked.get(_id.toHexString());
-        this.acked.set(_id.toHexString(), { firstName, email: String(set['email']), writes: (before?.writes ?? 0) + 1 });
-        this.writes++;
+        while (!(await this.rename(_id, loop))) this.busy++;
       } finally {
         await release();
       }
     }
+  }
+
+  /** One read and write of `_id`; false when a compare-and-set met a newer document. */
+  private async rename(_id: mongo.ObjectId, loop: number): Promise<boolean> {
+    const current = await this.collection.findOne({ _id });
+    if (!current) throw new Error(`customer ${_id.toHexString()} is gone`);
+    const n = this.writes + 1;
+    const firstName = `W${loop}-${n}`;
+    const set: Doc = { firstName, email: `${firstName}@example.com` };
+    if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
+    const filter: Doc = this.claims ? { _id } : { _id, _rev: matchValue(current['_rev']) };
+    const { matchedCount } = await this.collection.updateOne(filter, { $set: set, $inc: { _rev: 1 } });
+    if (matchedCount === 0 && !this.claims) return false;
+    if (matchedCount !== 1) throw new Error(`the update of ${_id.toHexString()} matched ${matchedCount} documents`);
+    const before = this.acked.get(_id.toHexString());
+    this.acked.set(_id.toHexString(), { firstName, email: String(set['email']), writes: (before?.writes ?? 0) + 1 });
+    this.writes++;
+    return true;
   }
 }

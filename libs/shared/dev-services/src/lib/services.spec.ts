@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { freePort } from './net';
-import { startMongo } from './mongo';
+import { mongoServerName, startMongo } from './mongo';
 import { startRedis } from './redis';
 import { ServiceUnavailableError } from './resolve';
 import { describeServices, selectedNames, serviceEnv, startServices } from './services';
@@ -21,7 +21,7 @@ async function dummyServer(): Promise<number> {
 beforeEach(() => {
   // Tests may run under `npm test`, which exports the real services' variables.
   for (const key of Object.keys(process.env)) {
-    if (/^(MONGO_URL|REDIS_URL|UNLEASH_|ZDM_\w+_DESCRIPTION$|ZDM_SERVICE_SOURCES$)/.test(key)) delete process.env[key];
+    if (/^(MONGO_URL|REDIS_URL|UNLEASH_|ZDM_\w+_DESCRIPTION$|ZDM_SERVICE_SOURCES$|ZDM_MONGO_SERVER$)/.test(key)) delete process.env[key];
   }
 });
 
@@ -77,9 +77,32 @@ describe('unavailable services', () => {
     expect(partial.failures.mongo).toBeInstanceOf(ServiceUnavailableError);
   });
 
+  it('names the atomic server and how to get it when ZDM_MONGO_SERVER=atomic finds no launcher', async () => {
+    process.env.ZDM_MONGO_SERVER = 'atomic';
+    process.env.MONGO_JAVA_SERVER_BIN = '/nonexistent/mongo-java-server';
+    const err = await startMongo({ sources: ['env', 'local'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect((err as Error).message).toContain('mongo-java-server not found');
+    expect((err as Error).message).toMatch(/bash tools\/setup.sh.*mongo-java-server 1\.47\.0.*Java 17 and Maven/);
+    expect((err as Error).message).not.toContain('ferretdb');
+  });
+
+  it('refuses an unknown ZDM_MONGO_SERVER, naming the valid ones', async () => {
+    process.env.ZDM_MONGO_SERVER = 'mongod';
+    await expect(startMongo({ sources: ['local'] })).rejects.toThrow('ZDM_MONGO_SERVER=mongod: use one of ferretdb, atomic');
+  });
+
   it('selects all services by default', () => {
     expect(selectedNames()).toEqual(['mongo', 'redis', 'unleash']);
     expect(selectedNames({ redis: true })).toEqual(['redis']);
     expect(selectedNames(['unleash'])).toEqual(['unleash']);
+  });
+});
+
+describe('mongoServerName', () => {
+  it('names FerretDB, mongo-java-server and MongoDB from their buildInfo answers', () => {
+    expect(mongoServerName({ version: '7.0.77', ferretdbVersion: 'v1.24.2' })).toBe('FerretDB 1.24.2');
+    expect(mongoServerName({ version: '5.0.0', mongoJavaServerVersion: '1.47.0' })).toBe('mongo-java-server 1.47.0');
+    expect(mongoServerName({ version: '8.0.4' })).toBe('MongoDB 8.0.4');
   });
 });

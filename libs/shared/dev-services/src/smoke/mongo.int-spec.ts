@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { describeIntegration } from '../index';
+import { describeIntegration, mongoServerName } from '../index';
 
 
 describeIntegration('MongoDB-compatible server (smoke)', ['mongo'], (services) => {
@@ -8,7 +8,7 @@ describeIntegration('MongoDB-compatible server (smoke)', ['mongo'], (services) =
   beforeAll(async () => {
     conn = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
     const info = await conn.getClient().db().admin().command({ buildInfo: 1 });
-    const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion} (MongoDB ${info.version} wire)` : `MongoDB ${info.version}`;
+    const server = `${mongoServerName(info)} (MongoDB ${info.version} wire)`;
     console.info(`[smoke] mongo: ${server} via ${services.mongo.source} (${services.mongo.description})`);
   });
 
