@@ -3,6 +3,7 @@ export * from './lib/migration-registry';
 export * from './lib/phases';
 export * from './lib/gates';
 export * from './lib/store.contract';
+export * from './lib/clock';
 export * from './lib/in-memory-control-store';
 export * from './lib/adaptive-throttle';
 export * from './lib/progress';

@@ -6,15 +6,23 @@ import {
   MigrationState,
   QuarantineEntry,
 } from './store.contract';
+import { Clock, systemClock } from './clock';
 import { InstanceHeartbeat } from './migration.types';
 
 const clone = <T>(v: T): T => structuredClone(v);
+
+/** Options of {@link createInMemoryControlStore}. */
+export interface InMemoryControlStoreOptions {
+  /** Time source of lease expiries and of `heartbeats.live()` without an instant. Default: the system clock. */
+  clock?: Clock;
+}
 
 /**
  * A control store held in process memory: for unit tests, dry runs and single-process tools.
  * It follows the same compare-and-set and fencing rules as the database-backed stores.
  */
-export function createInMemoryControlStore(): ControlStore {
+export function createInMemoryControlStore(options: InMemoryControlStoreOptions = {}): ControlStore {
+  const clock = options.clock ?? systemClock;
   const states = new Map<string, MigrationState>();
   const leases = new Map<string, Lease>();
   const tokens = new Map<string, number>();
@@ -41,7 +49,7 @@ export function createInMemoryControlStore(): ControlStore {
     },
     leases: {
       async acquire(key, owner, ttlMs) {
-        const now = Date.now();
+        const now = clock.now();
         const held = leases.get(key);
         if (held && held.expiresAt.getTime() > now && held.owner !== owner) return null;
         const token = (tokens.get(key) ?? 0) + 1;
@@ -52,8 +60,9 @@ export function createInMemoryControlStore(): ControlStore {
       },
       async renew(lease, ttlMs) {
         const held = leases.get(lease.key);
-        if (!held || held.token !== lease.token || held.expiresAt.getTime() <= Date.now()) return null;
-        held.expiresAt = new Date(Date.now() + ttlMs);
+        const now = clock.now();
+        if (!held || held.token !== lease.token || held.expiresAt.getTime() <= now) return null;
+        held.expiresAt = new Date(now + ttlMs);
         return { ...held };
       },
       async release(lease) {
@@ -103,7 +112,7 @@ export function createInMemoryControlStore(): ControlStore {
       async remove(instanceId) {
         heartbeats.delete(instanceId);
       },
-      async live(now = new Date()) {
+      async live(now = new Date(clock.now())) {
         return [...heartbeats.values()].filter((h) => h.expiresAt > now.getTime()).map((h) => clone(h.hb));
       },
     },
