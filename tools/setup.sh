@@ -6,9 +6,11 @@
 #     its jars fetched with Maven and tools/mongo-java-server/AtomicMongoServer.java compiled, into
 #     ${XDG_CACHE_HOME:-~/.cache}/zdm/mongo-java-server-1.47.0 (apt default-jdk-headless + maven when missing)
 #   - checks Node: `npm install` installs Node 24 (the `node` devDependency), which npm scripts use
+#   - schemathesis (PyPI) in a Python venv, for `npm run contract` (OpenAPI conformance)
 # Idempotent: when everything is present it only checks (a second or so).
 # Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB),
-#              ZDM_SETUP_SKIP_ATOMIC=1 (skip mongo-java-server).
+#              ZDM_SETUP_SKIP_ATOMIC=1 (skip mongo-java-server),
+#              ZDM_SETUP_SKIP_SCHEMATHESIS=1 (skip schemathesis, installed in a venv under ${XDG_CACHE_HOME:-~/.cache}/zdm).
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
@@ -141,6 +143,23 @@ elif command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge 22 ]; then
   say "Node: $(node --version) (system)"
 else
   say "Node >= 22 not installed yet: \`npm install\` installs Node 24 (the \`node\` devDependency) and npm scripts use it; in a shell use node_modules/.bin/node or nvm (.nvmrc)"
+fi
+
+# --- schemathesis (OpenAPI conformance, `npm run contract`) ----------------------
+SCHEMATHESIS_VERSION=4.32.5
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/zdm/schemathesis-${SCHEMATHESIS_VERSION}"
+if [ "${ZDM_SETUP_SKIP_SCHEMATHESIS:-}" = 1 ]; then
+  say "schemathesis: skipped (ZDM_SETUP_SKIP_SCHEMATHESIS=1)"
+elif [ -x "$venv/bin/schemathesis" ] && "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "version ${SCHEMATHESIS_VERSION}$"; then
+  say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis"
+else
+  PY=$(command -v python3 2>/dev/null || true)
+  [ -n "$PY" ] && "$PY" -c 'import venv, ensurepip' 2>/dev/null || die "python3 with venv is needed for schemathesis: apt-get install python3-venv (or set ZDM_SETUP_SKIP_SCHEMATHESIS=1)"
+  say "installing schemathesis ${SCHEMATHESIS_VERSION} into $venv (pip)"
+  rm -rf "$venv"
+  "$PY" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}" || die "pip install schemathesis==${SCHEMATHESIS_VERSION} failed (see above)"
+  say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis"
 fi
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"

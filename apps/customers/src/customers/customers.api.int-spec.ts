@@ -120,8 +120,29 @@ describe('customers API against FerretDB', () => {
       const response = body.components.schemas.CustomerResponse;
       expect(Object.keys(response.properties)).toEqual(expect.arrayContaining(['firstName', 'lastName', 'fullName', 'status', 'marketingPreferences']));
       expect(response.properties.fullName.description).toMatch(/^Since API 1.1/);
-      expect(Object.keys(body.components.schemas.CreateCustomerDto.properties)).toEqual(expect.arrayContaining(['firstName', 'lastName', 'fullName']));
+      expect(Object.keys(body.components.schemas.CreateCustomerByParts.properties)).toEqual(expect.arrayContaining(['firstName', 'lastName']));
+      expect(Object.keys(body.components.schemas.CreateCustomerByFullName.properties)).toEqual(expect.arrayContaining(['fullName']));
       expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/customers', '/customers/{id}']));
+    });
+
+    it('states in OpenAPI what it sends and accepts: both POST shapes, id and cursor patterns, every error answer', async () => {
+      const { body } = await http.get('/docs-json').expect(200);
+      const post = body.paths['/customers'].post;
+      expect(post.requestBody.content['application/json'].schema.oneOf).toEqual([
+        { $ref: '#/components/schemas/CreateCustomerByParts' },
+        { $ref: '#/components/schemas/CreateCustomerByFullName' },
+      ]);
+      expect(body.components.schemas.CreateCustomerByParts).toMatchObject({ required: ['firstName', 'lastName'], additionalProperties: false });
+      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '409', '413', '503', '504']);
+      expect(post.responses['503'].headers).toHaveProperty('Retry-After');
+      expect(Object.keys(body.paths['/customers/{id}'].patch.responses).sort()).toEqual(['200', '400', '404', '409', '413', '503', '504']);
+      const id = body.paths['/customers/{id}'].get.parameters.find((p: { name: string }) => p.name === 'id');
+      expect(id.schema.pattern).toBe('^[0-9a-fA-F]{24}$');
+      const after = body.paths['/customers'].get.parameters.find((p: { name: string }) => p.name === 'after');
+      expect(after.schema.pattern).toBe('^[0-9a-fA-F]{24}$');
+      expect(body.components.schemas.ErrorResponseBody.properties.details).toEqual(
+        expect.objectContaining({ type: 'array', items: { $ref: '#/components/schemas/FieldErrorBody' } }),
+      );
     });
   });
 
@@ -150,6 +171,11 @@ describe('customers API against FerretDB', () => {
       ['limit=101', 'limit'],
       ['limit=abc', 'limit'],
       ['limit=1&limit=2', 'limit'],
+      ['limit=%201', 'limit'],
+      ['limit=0x10', 'limit'],
+      ['limit=1e2', 'limit'],
+      ['limit=2.0', 'limit'],
+      ['limit=', 'limit'],
       ['after=nope', 'after'],
       ['sort=name', 'sort'],
     ])('rejects the query %s with a 400 naming %s', async (query, field) => {
@@ -200,6 +226,37 @@ describe('customers API against FerretDB', () => {
       const res = await http.post('/customers').send({ firstName: 'x'.repeat(3_000), lastName: 'B' }).expect(413);
       expect(res.body.statusCode).toBe(413);
       expect(await customers().countDocuments()).toBe(before);
+    });
+
+    it.each([
+      ['a lone high surrogate', { firstName: 'Lone\ud800', lastName: 'B' }, 'firstName', 'firstName must be valid Unicode text: it contains a lone surrogate (invalid UTF-16)'],
+      ['a lone low surrogate', { firstName: 'A', lastName: '\udc00x' }, 'lastName', 'lastName must be valid Unicode text: it contains a lone surrogate (invalid UTF-16)'],
+      ['zero-width characters only', { firstName: '\u200b\u200c\u200d', lastName: 'B' }, 'firstName', 'firstName must contain at least one visible character'],
+      ['a zero-width last name', { firstName: 'A', lastName: ' \u2060\ufeff ' }, 'lastName', 'lastName must contain at least one visible character, or be empty'],
+      ['a control character inside', { fullName: 'Ada\u0007 King' }, 'fullName', 'fullName must not contain control characters'],
+      ['101 characters', { firstName: 'x'.repeat(101), lastName: 'B' }, 'firstName', 'firstName must be at most 100 characters'],
+    ])('refuses a name with %s (400 naming the field) and stores nothing', async (_what, body, field, error) => {
+      const before = await customers().countDocuments();
+      const res = await http.post('/customers').send(body).expect(400);
+      expect(res.body.details).toEqual([{ field, errors: [error] }]);
+      expect(await customers().countDocuments()).toBe(before);
+    });
+
+    it('stores a name exactly as sent apart from the spaces around it: astral characters, joiners between visible ones', async () => {
+      const sent = { firstName: ' 👩‍🔬 Marie ', lastName: 'Skłodowska\u200cCurie' };
+      const { body } = await http.post('/customers').send(sent).expect(201);
+      const stored = await customers().findOne({ _id: new mongoose.Types.ObjectId(body.id as string) });
+      expect(stored).toMatchObject({ firstName: '👩‍🔬 Marie', lastName: 'Skłodowska\u200cCurie' });
+      expect(body).toMatchObject({ firstName: '👩‍🔬 Marie', lastName: 'Skłodowska\u200cCurie' });
+      // 100 emoji are 100 characters (200 UTF-16 code units): accepted.
+      await http.post('/customers').send({ firstName: '😀'.repeat(100), lastName: '' }).expect(201);
+    });
+
+    it('answers 405 with Allow for an unknown method on a known path', async () => {
+      const res = await http.put('/customers').send({}).expect(405);
+      expect(res.headers['allow']).toBe('GET, HEAD, POST');
+      const one = await http.post(`/customers/${new mongoose.Types.ObjectId().toHexString()}`).expect(405);
+      expect(one.headers['allow']).toBe('DELETE, GET, HEAD, PATCH');
     });
 
     it('answers malformed JSON and an empty PATCH with 400', async () => {

@@ -1,34 +1,55 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
+  ApiExtraModels,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
+  ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
+import { ErrorResponseBody } from '@zdm/service-defaults';
 import { CustomerIdPipe } from './customer-id.pipe';
 import { CustomersService } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
-import { CustomerPageResponse, CustomerResponse, ErrorResponseBody } from './dto/customer.response';
-import { ListCustomersQuery } from './dto/list-customers.query';
+import { BODY_SHAPES, CreateCustomerByFullName, CreateCustomerByParts, UpdateCustomerByFullName, UpdateCustomerByParts } from './dto/customer-body.shapes';
+import { CustomerPageResponse, CustomerResponse } from './dto/customer.response';
+import { CUSTOMER_ID_PATTERN, ListCustomersQuery } from './dto/list-customers.query';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 
+const oneOf = (...shapes: (new () => unknown)[]) => ({ oneOf: shapes.map((shape) => ({ $ref: getSchemaPath(shape) })) });
+
+/** The `id` path parameter as the document states it. */
+const CustomerIdParam = () => ApiParam({ name: 'id', description: 'Customer id', schema: { type: 'string', pattern: CUSTOMER_ID_PATTERN } });
+
+/** 409 as the write routes send it. */
+const ConflictAnswer = () =>
+  ApiConflictResponse({
+    type: ErrorResponseBody,
+    description: 'status/marketingPreferences before this instance writes v3, or the customer kept changing under concurrent writes (retry)',
+  });
+
+// 400, 413 (with a body), 503 and 504 are added to every route by the service defaults.
 @ApiTags('customers')
-@ApiBadRequestResponse({ type: ErrorResponseBody, description: 'Invalid input: unknown or `$`-prefixed keys, invalid fields, malformed id' })
-@ApiServiceUnavailableResponse({ type: ErrorResponseBody, description: 'This instance cannot read the stored version of a document (it is an older build)' })
+@ApiExtraModels(...BODY_SHAPES)
+@ApiServiceUnavailableResponse({
+  type: ErrorResponseBody,
+  description: 'The store (`dependency: "mongo"`) is down or did not answer before the deadline, or this instance cannot read the stored version of a document (it is an older build)',
+})
 @Controller('customers')
 export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a customer' })
+  @ApiBody({ schema: oneOf(CreateCustomerByParts, CreateCustomerByFullName), description: 'firstName and lastName, or fullName (all three are accepted too when they agree)' })
   @ApiCreatedResponse({ type: CustomerResponse })
-  @ApiPayloadTooLargeResponse({ type: ErrorResponseBody })
+  @ConflictAnswer()
   create(@Body() body: CreateCustomerDto): Promise<CustomerResponse> {
     return this.customers.create(body);
   }
@@ -42,6 +63,7 @@ export class CustomersController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Read one customer' })
+  @CustomerIdParam()
   @ApiOkResponse({ type: CustomerResponse })
   @ApiNotFoundResponse({ type: ErrorResponseBody })
   get(@Param('id', CustomerIdPipe) id: string): Promise<CustomerResponse> {
@@ -50,10 +72,14 @@ export class CustomersController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change some fields of a customer' })
+  @CustomerIdParam()
+  @ApiBody({
+    schema: { ...oneOf(UpdateCustomerByParts, UpdateCustomerByFullName), minProperties: 1 },
+    description: 'The fields to change, at least one: name parts, or fullName (all three are accepted too when they agree)',
+  })
   @ApiOkResponse({ type: CustomerResponse })
   @ApiNotFoundResponse({ type: ErrorResponseBody })
-  @ApiConflictResponse({ type: ErrorResponseBody, description: 'The customer kept changing under concurrent writes; retry' })
-  @ApiPayloadTooLargeResponse({ type: ErrorResponseBody })
+  @ConflictAnswer()
   update(@Param('id', CustomerIdPipe) id: string, @Body() body: UpdateCustomerDto): Promise<CustomerResponse> {
     return this.customers.update(id, body);
   }
@@ -61,6 +87,7 @@ export class CustomersController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a customer' })
+  @CustomerIdParam()
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseBody })
   remove(@Param('id', CustomerIdPipe) id: string): Promise<void> {

@@ -41,12 +41,12 @@ function invalid(field: string, error: string): BadRequestException {
 }
 
 /**
- * The name a request asks for, given the current one (absent on create). `fullName` alone is split
+ * The name a request asks for, given the current one (absent on create); names are trimmed. `fullName` alone is split
  * at its last space unless it is the current full name (then the stored split stays); with both
  * parts it must equal them joined.
  */
 export function requestedName(body: UpdateCustomerDto, current?: Customer): { firstName: string; lastName: string } {
-  const { firstName, lastName, fullName } = body;
+  const [firstName, lastName, fullName] = [body.firstName, body.lastName, body.fullName].map((name) => name?.trim());
   if (fullName === undefined) {
     const name = { firstName: firstName ?? current?.firstName, lastName: lastName ?? current?.lastName };
     if (name.firstName === undefined || name.lastName === undefined) throw invalid('firstName', 'give firstName and lastName, or fullName');

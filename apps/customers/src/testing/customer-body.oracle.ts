@@ -5,6 +5,15 @@
  */
 const STATUSES = ['Active', 'Inactive', 'Blocked'];
 const NO_CONTROL = /^[^\p{Cc}]*$/u;
+/** Code points that show nothing on their own (besides spaces and control characters), as ranges. */
+const INVISIBLE: [number, number][] = [
+  [0xad, 0xad], [0x34f, 0x34f], [0x61c, 0x61c], [0x115f, 0x1160], [0x17b4, 0x17b5], [0x180b, 0x180f], [0x200b, 0x200f],
+  [0x202a, 0x202e], [0x2060, 0x206f], [0x2800, 0x2800], [0x3164, 0x3164], [0xfe00, 0xfe0f], [0xffa0, 0xffa0], [0xfff0, 0xfff8],
+];
+const visible = (ch: string) => {
+  const cp = ch.codePointAt(0) ?? 0;
+  return !/^[\s\p{Cc}]$/u.test(ch) && !INVISIBLE.some(([from, to]) => cp >= from && cp <= to);
+};
 const KNOWN = ['firstName', 'lastName', 'fullName', 'status', 'marketingPreferences'];
 
 type Body = Record<string, unknown>;
@@ -14,7 +23,11 @@ export const CUSTOMER_BODY_KEYS = KNOWN;
 
 const plain = (v: unknown): v is Body => !!v && typeof v === 'object' && !Array.isArray(v);
 const name = (v: unknown, allowEmpty: boolean, max = 100) =>
-  typeof v === 'string' && v.trim().length >= (allowEmpty ? 0 : 1) && v.trim().length <= max && NO_CONTROL.test(v.trim());
+  typeof v === 'string' &&
+  !/\p{Surrogate}/u.test(v) &&
+  Array.from(v).length <= max &&
+  NO_CONTROL.test(v.trim()) &&
+  (Array.from(v).some(visible) || (allowEmpty && v.trim() === ''));
 const optional = (body: Body, key: string, valid: (v: unknown) => boolean) => !(key in body) || valid(body[key]);
 const preferences = (v: unknown) =>
   v === null || (plain(v) && Object.keys(v).sort().join() === 'email,sms' && typeof v['email'] === 'boolean' && typeof v['sms'] === 'boolean');

@@ -19,6 +19,8 @@ export { InjectServiceConfig, SERVICE_CONFIG } from './lib/config/service-config
 export { ReadinessRegistry, type ReadinessCheck, type ReadinessCheckOptions } from './lib/health/readiness.registry';
 export type { ErrorResponse, FieldError } from './lib/http/error-response.types';
 export { RETRY_AFTER_SECONDS } from './lib/http/http-error.filter';
+export { ErrorResponseBody, FieldErrorBody } from './lib/openapi/error-response.schema';
+export { completeServiceDocument } from './lib/openapi/openapi-document';
 export { MAX_INPUT_DEPTH } from './lib/http/operator-keys.middleware';
 export { shutDownGracefully, type GracefulShutdownOptions } from './lib/lifecycle/graceful-shutdown';
 export { ServiceLifecycle } from './lib/lifecycle/service-lifecycle.service';

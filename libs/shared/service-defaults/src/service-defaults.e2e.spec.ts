@@ -176,6 +176,14 @@ describe('service defaults over HTTP', () => {
       expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
     });
 
+    it('answers 405 with Allow in the error shape for an unknown method on a known path, and 404 for an unknown path', async () => {
+      const res = await http.delete('/widgets/1').expect(405);
+      expect(res.headers['allow']).toBe('GET, HEAD');
+      expect(res.body).toMatchObject({ statusCode: 405, error: 'Method Not Allowed', message: 'DELETE is not allowed on /widgets/1; allowed: GET, HEAD' });
+      expect((await http.post('/widgets/1').send({})).status).toBe(405);
+      await http.delete('/gadgets/1').expect(404);
+    });
+
     it('answers 500 without leaking the error when a handler throws', async () => {
       const res = await http.get('/widgets/boom').expect(500);
       expect(res.body).toMatchObject({ statusCode: 500, message: 'Internal server error' });

@@ -40,25 +40,3 @@ export class CustomerPageResponse {
   @ApiProperty({ type: String, nullable: true, description: 'Pass as `after` for the next page; null on the last page' })
   next!: string | null;
 }
-
-/** The body of every error (see @zdm/service-defaults). */
-export class ErrorResponseBody {
-  @ApiProperty({ example: 400 })
-  statusCode!: number;
-
-  @ApiProperty({ example: 'Bad Request' })
-  error!: string;
-
-  @ApiProperty({ example: 'Validation failed' })
-  message!: string;
-
-  @ApiProperty({
-    required: false,
-    description: 'One entry per invalid field',
-    example: [{ field: 'firstName', errors: ['firstName must be a string'] }],
-  })
-  details?: { field: string; errors: string[] }[];
-
-  @ApiProperty({ required: false })
-  requestId?: string;
-}

@@ -8,12 +8,15 @@ import type { Logger } from 'pino';
 import { ConfigValidationError } from '../config/service-config.loader';
 import type { ServiceConfig } from '../config/service-config.schema';
 import { SERVICE_CONFIG } from '../config/service-config.token';
+import { answerMethodNotAllowed } from '../http/method-not-allowed.middleware';
 import { rejectOperatorKeys } from '../http/operator-keys.middleware';
 import { exitGracefullyOnSignals } from '../lifecycle/graceful-shutdown';
 import { ServiceLifecycle } from '../lifecycle/service-lifecycle.service';
 import { ServiceIdentity } from '../logging/service-identity.service';
 import { createRequestLogger, ROOT_LOGGER } from '../logging/service-logger.factory';
 import { HttpMetrics } from '../metrics/http-metrics.service';
+import { ErrorResponseBody } from '../openapi/error-response.schema';
+import { completeServiceDocument } from '../openapi/openapi-document';
 import { requestDeadlineMiddleware } from '../resilience/request-deadline';
 
 /** Who the service is, for logs and the OpenAPI document. */
@@ -30,7 +33,8 @@ export interface ServiceOptions {
  * Applies the defaults to an app that has not been initialised yet: Nest's logs go to pino; the
  * Express middleware is mounted in this order: the deadline's start, request tracking (for
  * shutdown), metrics, request logs, body parsers with the size limit, `$`-key rejection, the
- * deadline's scope (`currentDeadline()`); and `/docs` is served. Use it on an
+ * deadline's scope (`currentDeadline()`), 405 for a known path's unknown method; and `/docs` is
+ * served, completed with the answers the defaults give on every route. Use it on an
  * app from `Test.createTestingModule(...).createNestApplication()` to test a service as it runs.
  * The app module must import `ServiceDefaultsModule.forRoot()`.
  */
@@ -50,13 +54,17 @@ export function configureServiceApp<T extends NestExpressApplication>(app: T, op
   app.useBodyParser('urlencoded', { limit: config.HTTP_BODY_LIMIT, extended: true });
   app.use(rejectOperatorKeys);
   app.use(deadline.enter);
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: unknown[] } };
+  app.use(answerMethodNotAllowed(() => express.router));
 
   const document = new DocumentBuilder()
     .setTitle(options.name)
     .setVersion(options.version ?? '1.0.0')
     .setDescription(options.description ?? '')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document));
+  SwaggerModule.setup('docs', app, () =>
+    completeServiceDocument(SwaggerModule.createDocument(app, document, { extraModels: [ErrorResponseBody] })),
+  );
   return app;
 }
 
