@@ -162,6 +162,8 @@ try {
       serverMetrics: false,
     },
     authentication: {
+      // No `admin` / `unleash4all` user: the random tokens below are the only way in.
+      createAdminUser: false,
       initApiTokens: [
         { type: 'admin', projects: ['*'], environment: '*', secret: cfg.adminToken, tokenName: 'zdm-admin' },
         { type: 'backend', projects: ['*'], environment: 'development', secret: cfg.clientToken, tokenName: 'zdm-client' },

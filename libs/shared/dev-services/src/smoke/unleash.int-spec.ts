@@ -47,6 +47,18 @@ describeIntegration('Unleash (smoke)', ['unleash'], (services) => {
     client?.destroy();
   });
 
+  it('has no default admin user: admin / unleash4all cannot log in, only the random tokens work', async () => {
+    // Checked on any Unleash the suites use, also one given in UNLEASH_URL: none should take the default login.
+    const login = await fetch(`${services.unleash.url}/auth/simple/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'unleash4all' }),
+    });
+    expect(login.status).toBe(401);
+    const anonymous = await fetch(`${services.unleash.url}/api/admin/projects`);
+    expect(anonymous.status).toBe(401);
+  });
+
   it('evaluates a flag enabled through the Admin API, and disabled again', async () => {
     const name = `zdm-smoke-${Date.now().toString(36)}`;
     const env = `/projects/default/features/${name}/environments/development`;
