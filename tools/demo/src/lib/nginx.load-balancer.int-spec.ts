@@ -9,12 +9,17 @@ import { ProcessSupervisor } from './process-supervisor';
 
 jest.setTimeout(60_000);
 
-/** An upstream answering with its name after `delayMs`; `crash` closes the connection once the request arrived. */
-async function upstream(name: string, behaviour: { delayMs?: number; crash?: boolean } = {}) {
+/**
+ * An upstream answering with its name after `delayMs`; `crash` closes the connection once the
+ * request arrived; `unavailable` answers every request 503 with Retry-After, as a service whose
+ * store is down does.
+ */
+async function upstream(name: string, behaviour: { delayMs?: number; crash?: boolean; unavailable?: boolean } = {}) {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       if (behaviour.crash) return req.socket.destroy();
+      if (behaviour.unavailable) return res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(`{"dependency":"mongo","from":"${name}"}`);
       setTimeout(() => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'text/plain' }).end(name), behaviour.delayMs ?? 0);
     });
   });
@@ -107,5 +112,21 @@ describe('nginx in front of the customers instances (real nginx)', () => {
     expect((await call(`${forPost.url}/customers`, 'POST')).status).toBe(502);
     await sleep(100); // nginx logs a request once it has answered it
     expect(summarizeAccessLog(readFileSync(forPost.accessLog, 'utf8'))).toEqual({ requests: 1, retried: 0, upstreamErrors: 1 });
+  });
+
+  it('sends a GET that an instance answered 503 to the next one, and never a write (POST, PATCH, DELETE)', async () => {
+    const unavailable = await upstream('unavailable', { unavailable: true });
+    const green = await upstream('green');
+    closers.push(unavailable.close, green.close);
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+      // A fresh nginx sends its first request to the first server of the upstream: the unavailable one.
+      const lb = await start([unavailable.port, green.port]);
+      const answer = await call(`${lb.url}/customers/${'a'.repeat(24)}`, method);
+      if (method === 'GET') expect(answer).toEqual({ status: 200, body: 'green' });
+      else expect(answer).toEqual({ status: 503, body: '{"dependency":"mongo","from":"unavailable"}' });
+      await sleep(100);
+      expect(summarizeAccessLog(readFileSync(lb.accessLog, 'utf8')).retried).toBe(method === 'GET' ? 1 : 0);
+      await lb.stop();
+    }
   });
 });
