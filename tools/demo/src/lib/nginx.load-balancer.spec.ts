@@ -25,7 +25,7 @@ describe('renderTemplate', () => {
 describe('renderUpstream', () => {
   it('lists every server of the block, with the reason as a comment', () => {
     expect(renderUpstream('customers', [{ host: '127.0.0.1', port: 3001 }, { host: 'green-2', port: 3000 }], 'switch\nto green')).toBe(
-      '# switch to green\nupstream customers {\n    server 127.0.0.1:3001 max_fails=3 fail_timeout=5s;\n    server green-2:3000 max_fails=3 fail_timeout=5s;\n}\n',
+      '# switch to green\nupstream customers {\n    server 127.0.0.1:3001 max_fails=0;\n    server green-2:3000 max_fails=0;\n}\n',
     );
   });
 

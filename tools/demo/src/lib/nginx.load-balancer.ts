@@ -30,12 +30,16 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
 
 /**
  * The `upstream customers { ... }` block for `servers`, with a comment saying why it was written.
- * An instance is skipped for 5 s after 3 failed attempts: one slow answer under load must not take
- * it out (readiness does that, through the endpoint watcher), but a dead one stops costing a retry.
+ * nginx never marks an instance unavailable by itself (`max_fails=0`): readiness takes instances
+ * out, through the endpoint watcher. nginx counts a 503 as a failed attempt (it passes reads on
+ * after one), so when the store is slow every instance answers some 503s at their deadline, and
+ * with failure counting they were all skipped at once: 1,091 requests got nginx's own 502 ("no live
+ * upstreams") in one overloaded demo run. A dead instance costs only a refused connect per request
+ * until the watcher removes it.
  */
 export function renderUpstream(name: string, servers: readonly UpstreamServer[], note: string): string {
   if (!servers.length) throw new Error(`upstream ${name} needs at least one server`);
-  const lines = servers.map((s) => `    server ${s.host}:${s.port} max_fails=3 fail_timeout=5s;`);
+  const lines = servers.map((s) => `    server ${s.host}:${s.port} max_fails=0;`);
   return [`# ${note.replace(/\n/g, ' ')}`, `upstream ${name} {`, ...lines, '}', ''].join('\n');
 }
 
