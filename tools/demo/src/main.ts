@@ -1,11 +1,16 @@
-// `npm run demo [-- --docs N --rps N --port N --instances N --out DIR --keep-logs]`
+// `npm run demo [-- --docs N --rps N --port N --instances N --out DIR --publish --keep-logs]`
 // A blue-green migration of the customers service under live load, with faults injected, ending
-// in reports/demo/latest.{json,md,svg}. Exit 0 when the report proves zero downtime, 1 when it
+// in reports/demo/last-run/latest.{json,md,svg} (ignored by git); `--publish` also replaces the
+// committed reference report, reports/demo/latest.{json,md,svg}. Exit 0 when the report proves zero downtime, 1 when it
 // does not, 2 on bad usage, 3 when the run itself broke, 130 on Ctrl-C. See docs/tutorials/01-split-a-field.md.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib/customers.fleet';
 import { DemoRun } from './lib/demo.story';
+
+/** The committed reference report; only `--publish` writes it. */
+const PUBLISHED_DIR = path.join(ROOT, 'reports', 'demo');
 
 const started = performance.now();
 const log = (line: string) => process.stderr.write(`[demo ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
@@ -19,14 +24,16 @@ function whole(min: number, max = Number.MAX_SAFE_INTEGER) {
 }
 
 const program = new Command('demo')
-  .description('Blue-green migration of the customers service under live load, with injected faults; writes reports/demo/latest.{json,md,svg}')
+  .description('Blue-green migration of the customers service under live load, with injected faults; writes reports/demo/last-run/latest.{json,md,svg}')
   .addOption(new Option('--docs <n>', 'customers seeded at v1').argParser(whole(10)).default(5_000))
   .addOption(new Option('--rps <n>', 'requests per second of the load (reads, list pages, creates, updates)').argParser(whole(1, 5_000)).default(50))
   .addOption(new Option('--port <n>', 'port of the load balancer on 127.0.0.1').env('DEMO_PORT').argParser(whole(1, 65_535)).default(8080))
   .addOption(new Option('--instances <n>', 'instances of blue and of green').argParser(whole(2, 8)).default(2))
   .addOption(new Option('--unleash-outage <seconds>', 'how long Unleash is unreachable during dual-write').argParser(whole(1, 600)).default(10))
+  .addOption(new Option('--store-stall <ms>', 'how long the store is frozen (SIGSTOP, then SIGCONT) mid-backfill').argParser(whole(100, 60_000)).default(2_000))
   .addOption(new Option('--walk-timeout <seconds>', 'longest time for walking the migrations; past it the run stops them and fails').argParser(whole(30)).default(900))
-  .option('--out <dir>', 'where the report goes', path.join(ROOT, 'reports', 'demo'))
+  .option('--out <dir>', 'where the report of this run goes (ignored by git)', path.join(ROOT, 'reports', 'demo', 'last-run'))
+  .option('--publish', `also replace the committed reference report (${path.relative(ROOT, PUBLISHED_DIR)}/latest.*) when the run passes`)
   .option('--keep-logs', 'keep the temp directory with every process log, even when the run passes')
   .showHelpAfterError();
 
@@ -36,8 +43,10 @@ interface Cli {
   port: number;
   instances: number;
   unleashOutage: number;
+  storeStall: number;
   walkTimeout: number;
   out: string;
+  publish?: boolean;
   keepLogs?: boolean;
 }
 
@@ -57,6 +66,7 @@ async function main(): Promise<number> {
     outDir: path.resolve(o.out),
     keepLogs: !!o.keepLogs,
     unleashOutageMs: o.unleashOutage * 1000,
+    storeStallMs: o.storeStall,
     leaseTtlMs: 20_000,
     walkTimeoutMs: o.walkTimeout * 1000,
     log,
@@ -78,6 +88,12 @@ async function main(): Promise<number> {
     await demo.cleanup();
     const files = demo.reportFiles;
     log(`report: ${files.json}, ${files.markdown}, ${files.chart}`);
+    if (o.publish && report.ok) {
+      for (const file of Object.values(files)) copyFileSync(file, path.join(PUBLISHED_DIR, path.basename(file)));
+      log(`published as the reference report: ${path.relative(ROOT, PUBLISHED_DIR)}/latest.{json,md,svg}`);
+    } else if (o.publish) {
+      log('not published: the run failed, the reference report stays as it was');
+    }
     log(
       `${report.ok ? 'PASSED' : 'FAILED'}: ${report.requests.total} requests, ${report.requests.failed} failed, ${report.lostWrites} lost writes, ` +
         `${report.documents.atFinalVersion}/${report.documents.total} documents at v${report.documents.finalVersion}, ${report.documents.withOldFields} with old fields, ` +

@@ -39,6 +39,8 @@ export interface DemoOptions {
   keepLogs: boolean;
   /** How long Unleash stays unreachable during dual-write. */
   unleashOutageMs: number;
+  /** How long the store is frozen (SIGSTOP, then SIGCONT) mid-backfill. */
+  storeStallMs: number;
   /** Lease lifetime of the runners (a killed runner's lease must expire before the next resumes). */
   leaseTtlMs: number;
   /** Longest time for walking every migration; past it the runners are stopped and the run is reported as failed. */
@@ -77,6 +79,8 @@ export class DemoRun {
   /** Set when the walk deadline stopped the migrations. */
   private incomplete: string | null = null;
   private readonly startedAt = new Date().toISOString();
+  /** The store's process, when the demo started it (the store-stall fault freezes it). */
+  private storePid: number | undefined;
 
   constructor(private readonly options: DemoOptions) {
     this.timeline = new Timeline(options.log);
@@ -108,6 +112,7 @@ export class DemoRun {
       Promise.all([this.startServices(), materializeRelease(SERVICE, 'v1', path.join(this.workDir, 'blue-release')), workingTreeRecipe(SERVICE)]),
     );
     const mongoSvc = services.mongo as NonNullable<Services['mongo']>;
+    this.storePid = mongoSvc.source === 'local' ? mongoSvc.pid : undefined;
     const unleash = services.unleash as NonNullable<Services['unleash']>;
     this.say(`services: ${describeServices(services)}`);
     this.say(`blue: ${blueRecipe.description}; green: ${greenRecipe.description}`);
@@ -396,10 +401,10 @@ export class DemoRun {
   }
 
   /**
-   * `zdm run` for the first migration, with two faults during its backfill: at a quarter of the
+   * `zdm run` for the first migration, with three faults during its backfill: at a quarter of the
    * way one green instance gets SIGTERM (and a replacement is started, as an orchestrator would),
-   * and past half-way the runner gets SIGKILL; the next `zdm run` waits for the dead runner's lease
-   * to expire and resumes from the checkpoint.
+   * past half-way the runner gets SIGKILL (the next `zdm run` waits for the dead runner's lease
+   * to expire and resumes from the checkpoint), and past three quarters the store stalls.
    */
   private async walkWithFaults(
     zdm: ZdmDriver,
@@ -414,6 +419,7 @@ export class DemoRun {
     let killed: { at: string; done: number; total: number } | null = null;
     let resumed: { at: string; done: number } | null = null;
     let instanceFault: Promise<void> | null = null;
+    let storeFault: Promise<void> | null = null;
     const onProgress = (e: ZdmEvent) => {
       if (e.event !== 'progress' || e['job'] !== 'backfill' || e['id'] !== def.id) return;
       const done = Number(e['done']);
@@ -424,6 +430,7 @@ export class DemoRun {
       lastDone = done;
       if (done >= total) return;
       if (!instanceFault && done / total >= 0.25) instanceFault = this.stopOneInstance(fleet, recipe, watcher, serving);
+      if (!storeFault && resumed && done / total >= 0.75) storeFault = this.stallStore(done, total);
       if (!killed && done / total >= 0.5 && current) {
         killed = { at: new Date().toISOString(), done, total };
         this.timeline.mark('runner SIGKILL', killed.at);
@@ -444,6 +451,8 @@ export class DemoRun {
       zdm.unlisten(onProgress);
     }
     await instanceFault;
+    await storeFault;
+    if (!storeFault) this.notes.push(`the backfill finished (${lastDone} documents) before the store could be stalled past three quarters; raise --docs`);
     const k = killed as { at: string; done: number; total: number } | null;
     const r = resumed as { at: string; done: number } | null;
     if (k) {
@@ -461,6 +470,44 @@ export class DemoRun {
     } else {
       this.notes.push(`the backfill finished (${lastDone} documents) before the runner could be killed mid-way; raise --docs`);
     }
+  }
+
+  /**
+   * Freezes the store for `storeStallMs` (SIGSTOP, then SIGCONT), as a stalled disk or a paused VM
+   * would: requests wait (their deadline is longer than the stall), none fails, and the backfill
+   * carries on. Needs the store's process, i.e. a store the demo started itself.
+   */
+  private async stallStore(done: number, total: number): Promise<void> {
+    const pid = this.storePid;
+    if (pid === undefined) {
+      this.notes.push('the store is not a process this run started (MONGO_URL), so it could not be stalled');
+      return;
+    }
+    const ms = this.options.storeStallMs;
+    const at = new Date().toISOString();
+    this.timeline.mark(`store SIGSTOP ${ms / 1000} s`, at);
+    this.say(`fault: SIGSTOP to the store (pid ${pid}) for ${ms / 1000} s at ${done}/${total}`);
+    const thaw = async () => void process.kill(pid, 'SIGCONT');
+    this.cleanups.push(thaw);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await sleep(ms);
+    } finally {
+      await thaw();
+    }
+    const endedAt = new Date().toISOString();
+    this.timeline.mark('store SIGCONT', endedAt);
+    this.faults.push({
+      kind: 'store-stalled',
+      at,
+      endedAt,
+      detail:
+        `the store (pid ${pid}) was frozen with SIGSTOP for ${ms / 1000} s at ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} documents of the backfill, ` +
+        `then resumed with SIGCONT; requests waited for it (their deadline is longer) and the backfill carried on`,
+      stalledMs: Date.parse(endedAt) - Date.parse(at),
+      atDone: done,
+      total,
+    });
   }
 
   /** SIGTERM to one green instance while it serves; nginx routes around it; a replacement takes its place. */

@@ -29,6 +29,7 @@ const faults: FaultRecord[] = [
   { kind: 'unleash-unreachable', at: at(1), endedAt: at(2), detail: 'cut' },
   { kind: 'instance-stopped', at: at(2), detail: 'SIGTERM' },
   { kind: 'runner-killed', at: at(3), detail: 'SIGKILL' },
+  { kind: 'store-stalled', at: at(4), endedAt: at(4.02), detail: 'SIGSTOP for 2 s' },
 ];
 
 function facts(over: Partial<DemoFacts> = {}): DemoFacts {
@@ -67,7 +68,7 @@ describe('judge', () => {
     const f = facts({
       readBack: { checked: 12, lostWrites: 2, examples: [], fullNameMismatches: 1, retries: 0, durationMs: 5 },
       census: { total: 12, atFinalVersion: 10, withOldFields: 3, byVersion: {} },
-      faults: faults.slice(1),
+      faults: faults.slice(1, 3),
       incomplete: 'the migrations did not complete within 900 s (last phase: backfill)',
     });
     expect(judge(f, 4)).toEqual([
@@ -78,6 +79,7 @@ describe('judge', () => {
       '2 of 12 document(s) are not at v3',
       '3 document(s) still carry old fields',
       'fault unleash-unreachable was not injected',
+      'fault store-stalled was not injected',
     ]);
   });
 });
@@ -92,7 +94,7 @@ describe('buildReport', () => {
     expect(r.latencyMs).toMatchObject({ p50: 11, p99: 13, perPhase: { expand: { requests: 2 }, backfill: { requests: 2 } } });
     expect(r.phases.map((p) => p.name)).toEqual(['expand', 'backfill']);
     expect(r.documents).toEqual({ total: 12, atFinalVersion: 12, withOldFields: 0, byVersion: { '3': 12 }, finalVersion: 3, notAcknowledged: 0 });
-    expect(r.faultsInjected.map((f) => f.kind)).toEqual(['unleash-unreachable', 'instance-stopped', 'runner-killed']);
+    expect(r.faultsInjected.map((f) => f.kind)).toEqual(['unleash-unreachable', 'instance-stopped', 'runner-killed', 'store-stalled']);
     expect(r.durationSec).toBe(100);
   });
 

@@ -6,7 +6,7 @@ import { isFailure } from './load.model';
 
 /** One fault the demo injected, and what it did. */
 export interface FaultRecord {
-  kind: 'runner-killed' | 'instance-stopped' | 'unleash-unreachable';
+  kind: 'runner-killed' | 'instance-stopped' | 'unleash-unreachable' | 'store-stalled';
   at: string;
   /** When the fault was over (the service reachable again, the runner resumed, the replacement serving). */
   endedAt?: string;
@@ -95,7 +95,7 @@ export interface DemoReport {
   notes: string[];
 }
 
-const FAULT_KINDS: FaultRecord['kind'][] = ['runner-killed', 'instance-stopped', 'unleash-unreachable'];
+const FAULT_KINDS: FaultRecord['kind'][] = ['runner-killed', 'instance-stopped', 'unleash-unreachable', 'store-stalled'];
 
 /** Every promise of the demo that the facts break; empty when the run proves zero downtime. */
 export function judge(f: Pick<DemoFacts, 'load' | 'readBack' | 'census' | 'finalVersion' | 'faults' | 'incomplete'>, failed: number): string[] {
