@@ -1,5 +1,5 @@
 import {
-  BackfillTarget,
+  JobTarget,
   ControlStore,
   DataCounts,
   Doc,
@@ -50,7 +50,7 @@ export class MemoryBackend implements MigrationBackend {
     };
   }
 
-  target(def: MigrationDefinition, job: JobKind): BackfillTarget {
+  target(def: MigrationDefinition, job: JobKind): JobTarget {
     const rows = this.rows(targetName(def.target));
     const removed = def.removedFields ?? [];
     const wanted: Record<JobKind, (r: MemoryRow) => boolean> = {

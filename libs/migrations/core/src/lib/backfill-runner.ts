@@ -34,11 +34,11 @@ export interface ItemChange {
 }
 
 /**
- * The port a runner drives. The mongo adapter implements it over a collection, the redis
- * adapter over a keyspace. Each job (backfill, contract, rollback, verify) gets its own target,
- * which knows which items the job still has to touch.
+ * The port a runner drives for one data job: backfill, verify, contract or a rollback (unexpand,
+ * down). The mongo adapter implements it over a collection, the redis adapter over a keyspace.
+ * Each job gets its own target, which knows which items the job still has to touch.
  */
-export interface BackfillTarget {
+export interface JobTarget {
   /** How many items the job still has to look at (an estimate is fine). */
   countRemaining(): Promise<number>;
   /** Reads the next page after `cursor` (null: from the start). */
@@ -88,7 +88,7 @@ export interface RunJobOptions {
   /** Who runs: host and pid, for the lease and the audit log. */
   owner: string;
   store: ControlStore;
-  target: BackfillTarget;
+  target: JobTarget;
   /** Decides what to do with each item. Must be pure: it may run again on the same item. */
   step: (item: TargetItem) => Step;
   throttle?: ThrottleOptions;

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ThrottleOptions } from './adaptive-throttle';
-import { BackfillTarget, BatchEvent, RunResult, Step, TargetItem, runJob, safeStep } from './backfill-runner';
+import { JobTarget, BatchEvent, RunResult, Step, TargetItem, runJob, safeStep } from './backfill-runner';
 import { DataCounts, VerifyReport } from './gates';
 import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
 import { Actor, FlagAdmin, MigrationController, MigrationStatus } from './migration-controller';
@@ -22,7 +22,7 @@ export interface MigrationBackend {
   /** Data counts for the gates. */
   counts(def: MigrationDefinition): Promise<DataCounts>;
   /** The items a job walks, with compare-and-set writes. */
-  target(def: MigrationDefinition, job: JobKind): BackfillTarget;
+  target(def: MigrationDefinition, job: JobKind): JobTarget;
   /** Up to `size` items at version `from`, for round-trip checks and rate estimates. */
   sample(def: MigrationDefinition, size: number): Promise<{ id: string; doc: Doc }[]>;
   /** Optional: a step that restores the exact pre-migration item (rollback before contract). */

@@ -1,5 +1,5 @@
 import type {
-  BackfillTarget,
+  JobTarget,
   ControlStore,
   Doc,
   ItemChange,
@@ -126,7 +126,7 @@ function guardedFields(def: MigrationDefinition, diff: DocumentDiff): string[] {
  * One job's walk over a collection: `_id`-ordered pages after a cursor, compare-and-set writes as
  * unordered bulk updates, and re-checks of the writes that did not land.
  */
-export class MongoCollectionTarget implements BackfillTarget {
+export class MongoCollectionTarget implements JobTarget {
   private stream: OpenStream | null = null;
   private claimsCleared = false;
   /** Whether this run has met another writer; from then on claims go `maxOpsPerCommand` at a time (see applyClaimed). */

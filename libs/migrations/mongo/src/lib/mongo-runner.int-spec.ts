@@ -1,4 +1,4 @@
-import { BackfillTarget, BatchEvent, Doc, MigrationDefinition, MigrationRegistry, Migrator } from '@zdm/migrations-core';
+import { JobTarget, BatchEvent, Doc, MigrationDefinition, MigrationRegistry, Migrator } from '@zdm/migrations-core';
 import mongoose, { Connection, Model, Schema, mongo } from 'mongoose';
 import { fullNameMigration, seedCustomers } from '../test/customers.fixture';
 import { present, useTestMongo } from '../test/ferretdb.fixture';
@@ -171,7 +171,7 @@ describe('the runner over MongoDB', () => {
       // interleaving is free, including writes between the runner's read and its write.
       const server_ = new Mutex();
       let injected = 0;
-      const wrap = (target: BackfillTarget): BackfillTarget => ({
+      const wrap = (target: JobTarget): JobTarget => ({
         countRemaining: () => target.countRemaining(),
         reread: (batchIds) => target.reread(batchIds),
         readBatch: async (cursor, limit) => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type Redis from 'ioredis';
-import { BackfillTarget, MigrationDefinition, MigrationRegistry, Migrator, RunResult, ThrottleOptions } from '@zdm/migrations-core';
+import { JobTarget, MigrationDefinition, MigrationRegistry, Migrator, RunResult, ThrottleOptions } from '@zdm/migrations-core';
 import { expiryDrift, seedSessions, sessionKey, sessionMigration, sessionV1 } from '../test/sessions.fixture';
 import { startTestRedis, TestRedis } from '../test/redis-server.fixture';
 import { createRedisBackend } from './redis.backend';
@@ -31,7 +31,7 @@ describe('a 100k-key keyspace migration (redis-server)', () => {
   const timings: Record<string, string> = {};
 
   const backend = () => createRedisBackend({ redis, controlPrefix: `${prefix}zdm:` });
-  const migrator = (throttle: ThrottleOptions, owner: string, wrap?: (t: BackfillTarget) => BackfillTarget) => {
+  const migrator = (throttle: ThrottleOptions, owner: string, wrap?: (t: JobTarget) => JobTarget) => {
     const base = backend();
     const wrapped = wrap ? { ...base, target: (d: MigrationDefinition, job: Parameters<typeof base.target>[1]) => wrap(base.target(d, job)) } : base;
     return new Migrator({ registry, backend: wrapped, throttle, leaseTtlMs: 5_000, owner });
@@ -148,7 +148,7 @@ describe('a 100k-key keyspace migration (redis-server)', () => {
     const firstPass = new Map<string, boolean>();
     let firstCursor: string | null | undefined;
     let inFirstPass = true;
-    const observe = (t: BackfillTarget): BackfillTarget => ({
+    const observe = (t: JobTarget): JobTarget => ({
       ...t,
       readBatch: async (cursor, limit) => {
         if (firstCursor === undefined) firstCursor = cursor;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { BackfillTarget, Doc, ItemChange, JobKind, MigrationDefinition, RedisTarget, TargetItem } from '@zdm/migrations-core';
+import { JobTarget, Doc, ItemChange, JobKind, MigrationDefinition, RedisTarget, TargetItem } from '@zdm/migrations-core';
 import { CAS_BATCH } from './lua.script';
 import { globToRegExp, parseVersionedKey, scanPatternOf, versionedKey } from './key-naming';
 import { decodeValue, encodeValue } from './value.codec';
@@ -231,7 +231,7 @@ export class RedisKeyspace {
   }
 
   /** The port the core runner drives for one job. `remaining` says which items the job still has to touch. */
-  jobTarget(job: JobKind, remaining: (item: TargetItem) => boolean): BackfillTarget {
+  jobTarget(job: JobKind, remaining: (item: TargetItem) => boolean): JobTarget {
     return {
       countRemaining: async () => {
         // SCAN may return a key twice; count each id once.

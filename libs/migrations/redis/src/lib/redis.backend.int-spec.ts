@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { BackfillTarget, MigrationDefinition, MigrationRegistry, Migrator, Phase, TargetItem } from '@zdm/migrations-core';
+import { JobTarget, MigrationDefinition, MigrationRegistry, Migrator, Phase, TargetItem } from '@zdm/migrations-core';
 import { seedSessions, sessionKey, sessionMigration, sessionV1, expiryDrift } from '../test/sessions.fixture';
 import { startTestRedis, TestRedis } from '../test/redis-server.fixture';
 import { createRedisBackend } from './redis.backend';
@@ -21,7 +21,7 @@ describe('createRedisBackend (redis-server)', () => {
   afterAll(() => server.stop());
 
   /** A fresh keyspace and control prefix per test. */
-  function setup(versioning: Versioning, options: { reversible?: boolean; wrap?: (t: BackfillTarget, registry: MigrationRegistry) => BackfillTarget } = {}) {
+  function setup(versioning: Versioning, options: { reversible?: boolean; wrap?: (t: JobTarget, registry: MigrationRegistry) => JobTarget } = {}) {
     const prefix = `${server.prefix}${++suite}:`;
     const def = sessionMigration(prefix, versioning, options);
     const registry = MigrationRegistry.create([def]);
@@ -90,7 +90,7 @@ describe('createRedisBackend (redis-server)', () => {
     it('keeps every write made between the runner reading a batch and writing it, and retries with the fresh value', async () => {
       const written = new Map<string, { n: number; version: number }>();
       let n = 0;
-      const interfere = (t: BackfillTarget, registry: MigrationRegistry): BackfillTarget => ({
+      const interfere = (t: JobTarget, registry: MigrationRegistry): JobTarget => ({
         ...t,
         readBatch: async (cursor, limit) => {
           const batch = await t.readBatch(cursor, limit);

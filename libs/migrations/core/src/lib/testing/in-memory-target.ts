@@ -1,4 +1,4 @@
-import { BackfillTarget, ItemChange, TargetBatch, TargetItem } from '../backfill-runner';
+import { JobTarget, ItemChange, TargetBatch, TargetItem } from '../backfill-runner';
 import { DataCounts } from '../gates';
 import { createInMemoryControlStore } from '../in-memory-control-store';
 import { Doc, MigrationDefinition } from '../migration.types';
@@ -98,8 +98,8 @@ export class InMemoryCollection {
   }
 }
 
-/** A {@link BackfillTarget} over an {@link InMemoryCollection}. */
-export class InMemoryTarget implements BackfillTarget {
+/** A {@link JobTarget} over an {@link InMemoryCollection}. */
+export class InMemoryTarget implements JobTarget {
   /** Every page requested, in order. */
   readonly reads: { cursor: string | null; limit: number; ids: string[] }[] = [];
   private writeCalls = 0;

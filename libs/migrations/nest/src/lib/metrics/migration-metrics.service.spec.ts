@@ -1,10 +1,10 @@
-import { BackfillTarget, TargetItem, backfillStep, createInMemoryControlStore, runJob, verifyStep } from '@zdm/migrations-core';
+import { JobTarget, TargetItem, backfillStep, createInMemoryControlStore, runJob, verifyStep } from '@zdm/migrations-core';
 import { Registry } from 'prom-client';
 import { fullNameMigration, fullRegistry } from '../../testing/customers-migrations.fixture';
 import { MigrationMetrics } from './migration-metrics.service';
 
 /** An array of customers, walked by id, with plain (non-CAS) writes: enough to drive the runner. */
-function arrayTarget(count: number, broken: number[] = []): BackfillTarget {
+function arrayTarget(count: number, broken: number[] = []): JobTarget {
   const items: TargetItem[] = Array.from({ length: count }, (_, i) => ({
     id: String(i).padStart(4, '0'),
     version: 1,
