@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { mongooseDeadlinePlugin, ReadinessRegistry, SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
+import { mongooseDeadlinePlugin, ReadinessRegistry, SERVICE_CONFIG, ServiceConfig, trackMongoCommands } from '@zdm/service-defaults';
 import mongoose, { Connection } from 'mongoose';
 import { customersConfig } from './customers.config';
 
@@ -8,11 +8,13 @@ export const MONGO_CONNECTION = Symbol('customers:MONGO_CONNECTION');
 
 /**
  * Opens the connection; startup fails with the reason when MongoDB cannot be reached. Reads made
- * during a request carry its time left as `maxTimeMS` (the `mongo` dependency of a 503).
+ * during a request carry its time left as `maxTimeMS`, and a request still waiting on any command
+ * at its deadline is answered 503 naming `mongo`.
  */
 export async function openConnection(config: ServiceConfig<typeof customersConfig>): Promise<Connection> {
-  const connection = mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2_000 });
+  const connection = mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2_000, monitorCommands: true });
   connection.plugin(mongooseDeadlinePlugin, { dependency: 'mongo' });
+  trackMongoCommands(connection.getClient(), 'mongo');
   return connection.asPromise();
 }
 

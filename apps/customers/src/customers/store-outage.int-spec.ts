@@ -58,14 +58,21 @@ describe('customers when its store goes away (FerretDB behind a TCP proxy)', () 
     expect(back.body.lastName).toBe('Lovelace');
   });
 
-  it('answers a read 503 naming mongo at the request deadline while the store is frozen, and serves it once thawed', async () => {
+  it('answers reads and writes 503 naming mongo at the request deadline while the store is frozen, and serves them once thawed', async () => {
     proxy.stall();
     try {
       const started = Date.now();
-      const res = await http.get(`/customers/${id}`);
-      expectStoreUnavailable(res);
+      const answers = await Promise.all([
+        http.get(`/customers/${id}`),
+        http.get('/customers'),
+        http.post('/customers').send({ firstName: 'Grace', lastName: 'Hopper' }),
+        http.patch(`/customers/${id}`).send({ firstName: 'Augusta Ada' }),
+      ]);
       expect(Date.now() - started).toBeLessThan(3_000);
-      expect(res.body.message).toBe('mongo is unavailable: no answer within the request deadline (1500 ms)');
+      for (const res of answers) {
+        expectStoreUnavailable(res);
+        expect(res.body.message).toBe('mongo is unavailable: no answer within the request deadline (1500 ms)');
+      }
     } finally {
       proxy.resume();
     }

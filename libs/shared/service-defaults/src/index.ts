@@ -32,6 +32,7 @@ export {
   RequestDeadlineExceededError,
   type DependencyFailure,
 } from './lib/resilience/dependency-errors';
+export { trackMongoCommands, type CommandMonitor } from './lib/resilience/mongo-commands.tracker';
 export { mongooseDeadlinePlugin, type MongooseDeadlinePluginOptions } from './lib/resilience/mongoose-deadline.plugin';
 export { currentDeadline, remainingMs, runWithDeadline, waitingOn } from './lib/resilience/request-deadline';
 export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './lib/service-defaults.module';
