@@ -41,6 +41,13 @@ const MONGO_UNREACHABLE = new Set([
  */
 const MONGO_TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
+/**
+ * FerretDB (SQLite) answers InternalError (1) when SQLite interrupted a statement (its deadline or
+ * the client's connection went while the server was stalled or overloaded) or stayed busy: the
+ * operation did not complete, through no fault of the request.
+ */
+const FERRETDB_INTERRUPTED = /\binterrupted \(9\)|database is locked \(5\)/;
+
 /** Duplicate key: a real conflict with data that exists, answered 409. */
 const MONGO_DUPLICATE_KEY = 11000;
 
@@ -86,7 +93,7 @@ export function classifyDependencyError(error: unknown): DependencyFailure | und
       const codes = [numericCode(e), ...((e as { writeErrors?: { code?: number }[] }).writeErrors ?? []).map((w) => w.code)];
       if (codes.includes(MONGO_DUPLICATE_KEY)) return { kind: 'conflict', dependency: 'mongo', reason: 'a document with this key already exists' };
       if (MONGO_UNREACHABLE.has(e.name)) return { kind: 'unavailable', dependency: 'mongo', reason: mongoReason(e) };
-      if (codes.some((code) => code !== undefined && MONGO_TRANSIENT_CODES.has(code))) {
+      if (codes.some((code) => code !== undefined && MONGO_TRANSIENT_CODES.has(code)) || FERRETDB_INTERRUPTED.test(e.message)) {
         return { kind: 'unavailable', dependency: 'mongo', reason: 'the server did not complete the operation in time' };
       }
     }
