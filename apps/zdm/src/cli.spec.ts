@@ -407,6 +407,16 @@ describe('zdm run', () => {
     expect(rows(f).every((r) => r.v === 2)).toBe(true);
   });
 
+  it('stops in the phase --to names, with the path it took, and refuses a phase off the path', async () => {
+    const f = setup({ phase: 'backfill', instances: ['new'] });
+    const run = await zdm(f, ['run', ID, '--to', 'switch-reads', '--poll', '0.05']);
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.result).toMatchObject({ command: 'run', phase: 'switch-reads', transitions: [{ from: 'backfill', to: 'verify' }, { from: 'verify', to: 'switch-reads' }] });
+    expect((await f.store.state.load(ID))?.phase).toBe('switch-reads');
+    const wrong = await zdm(f, ['run', ID, '--to', 'sideways']);
+    expect(wrong.code).toBe(ExitCode.usage);
+  });
+
   it('stops at exit 6 when the backfill quarantines documents', async () => {
     const run = await zdm(setup({ phase: 'backfill', instances: ['new'], bad: 1 }), ['run', ID]);
     expect(run.code).toBe(ExitCode.quarantine);

@@ -1,9 +1,8 @@
 import { hostname, userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ZdmConfig, configPath, loadConfig } from './config';
+import { PHASES, PHASE_JOBS, Phase, PhaseJob } from '@zdm/migrations-core';
 import {
-  START_JOBS,
-  StartJob,
   advanceCommand,
   auditCommand,
   operatorCommand,
@@ -14,11 +13,11 @@ import {
   startCommand,
   statusCommand,
   verifyCommand,
+  walkCommand,
 } from './lib/commands';
-import { CliError, EXIT_CODES_HELP, ExitCode, exitCodeForError } from './lib/exit-codes';
+import { EXIT_CODES_HELP, ExitCode, errorDetails, exitCodeForError } from './lib/exit-codes';
 import { HumanReporter, JsonReporter, OutputStream, Reporter } from './lib/reporter';
 import { Session, withSession } from './lib/session';
-import { walkCommand } from './lib/walk';
 
 /** What the CLI reads and writes; `main.ts` passes the process's, tests pass their own. */
 export interface CliIo {
@@ -105,6 +104,9 @@ function wholeNumber(min: number) {
 
 type Handler = (s: Session) => Promise<number>;
 
+/** Phases `zdm run --to` can stop in (the forward path after pending). */
+const WALK_TARGETS = PHASES.filter((p) => p !== 'pending' && p !== 'rolled-back');
+
 /**
  * Builds the `zdm` command tree. `execute(name, command, handler)` is called by each action with
  * the commander command (for its global options) and the work to do within a session.
@@ -142,8 +144,8 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
   program
     .command('start <id>')
     .description('run a data job under a fenced lease, resuming from its checkpoint (SIGINT stops between batches)')
-    .addOption(new Option('--job <job>', 'which job').choices(START_JOBS).default('backfill'))
-    .action(act('start', (c, id: string) => (s) => startCommand(s, id, c.opts<{ job: StartJob }>().job)));
+    .addOption(new Option('--job <job>', 'which job').choices(PHASE_JOBS).default('backfill'))
+    .action(act('start', (c, id: string) => (s) => startCommand(s, id, c.opts<{ job: PhaseJob }>().job)));
   program
     .command('verify <id>')
     .description('full verify pass (mismatches are quarantined) and a down(up(doc)) round trip on a sample')
@@ -160,13 +162,14 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
     );
   program
     .command('run <id>')
-    .description('walk to complete: advance, run backfill/verify/contract at their phases, wait for gates')
+    .description('walk to complete (or --to a phase): advance, run backfill/verify/contract at their phases, wait for gates')
     .addOption(new Option('--timeout <seconds>', 'longest wait for the gates of one phase').argParser(positiveSeconds).default(600))
     .addOption(new Option('--poll <seconds>', 'how often gates are checked while waiting').argParser(positiveSeconds).default(2))
+    .addOption(new Option('--to <phase>', 'stop once the migration is in this phase').choices(WALK_TARGETS).default('complete'))
     .action(
       act('run', (c, id: string) => (s) => {
-        const o = c.opts<{ timeout: number; poll: number }>();
-        return walkCommand(s, id, { timeoutMs: o.timeout * 1000, pollMs: o.poll * 1000 });
+        const o = c.opts<{ timeout: number; poll: number; to: Phase }>();
+        return walkCommand(s, id, { timeoutMs: o.timeout * 1000, pollMs: o.poll * 1000, to: o.to });
       }),
     );
   program
@@ -223,7 +226,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return code;
     }
     const message = err instanceof Error ? err.message : String(err);
-    const details = err instanceof CliError ? err.details : {};
+    const details = errorDetails(err);
     reporter.error(command, code, message, details);
     if (code === ExitCode.unexpected && err instanceof Error && io.env['ZDM_DEBUG']) io.stderr.write(`${err.stack}\n`);
     return code;

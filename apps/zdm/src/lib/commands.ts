@@ -1,92 +1,26 @@
 import {
-  FlagAdmin,
+  FlagConfirmOptions,
   GateRefusedError,
-  MigrationDefinition,
-  Migrator,
-  Phase,
-  RunOptions,
+  JobOutcome,
+  PhaseJob,
   RunResult,
-  RunnerCommand,
+  WalkOptions,
   flagsForPhase,
   phasesOf,
   targetName,
 } from '@zdm/migrations-core';
-import { CliError, ExitCode, ExitCodeValue, exitCodeForRun, refusedByGates } from './exit-codes';
-import { FlagConfirmOptions, confirmFlags } from './flag-rollout';
+import { ExitCode, ExitCodeValue, exitCodeForRun, refusedByGates } from './exit-codes';
 import { flagsSeen, renderAudit, renderPlan, renderQuarantine, renderRun, renderStatus, renderStatusList, runData } from './render';
 import { Session, requireDef } from './session';
 
-/** Jobs `zdm start --job` may run. `down`/`unexpand` only run through `zdm rollback`. */
-export const START_JOBS = ['backfill', 'contract', 'verify'] as const;
-export type StartJob = (typeof START_JOBS)[number];
+/** A job's outcome with the exit code it maps to. */
+export type JobRun = JobOutcome & { exitCode: ExitCodeValue };
 
-/**
- * Phases in which each job may run. Running a backfill before every instance reads the new shape
- * would break the two-shape invariant, so the CLI refuses instead of trusting the operator.
- */
-export const JOB_PHASES: Record<StartJob, readonly Phase[]> = {
-  backfill: ['backfill', 'verify'],
-  verify: ['verify', 'switch-reads', 'contract', 'complete'],
-  contract: ['contract'],
-};
-
-/** Refuses (exit 3) a job in a phase that does not allow it, saying which phases do. */
-export function assertJobAllowed(def: MigrationDefinition, job: StartJob, phase: Phase): void {
-  const allowed = JOB_PHASES[job].filter((p) => phasesOf(def).includes(p));
-  if (allowed.includes(phase)) return;
-  const path = phasesOf(def);
-  const hint = path.indexOf(phase) >= 0 && path.indexOf(phase) < path.indexOf(allowed[0]) ? '; advance first (zdm advance / zdm run)' : '';
-  throw new CliError(ExitCode.refused, `${def.id}: ${job} runs in phase ${allowed.join(' or ')}, but the migration is in ${phase}${hint}`, {
-    phase,
-    allowedPhases: allowed,
-  });
-}
-
-/** Refuses (exit 5) to start work while an operator has paused or aborted the migration. */
-export function assertRunnable(id: string, command: RunnerCommand): void {
-  if (command === 'pause') throw new CliError(ExitCode.stopped, `${id} is paused; run \`zdm resume ${id}\` first`, { runnerCommand: command });
-  if (command === 'abort') throw new CliError(ExitCode.stopped, `${id} was aborted; \`zdm resume ${id}\` clears the abort`, { runnerCommand: command });
-}
-
-/** Watches the operator command while a job runs, so a paused runner says why it stopped moving. */
-function watchCommand(s: Session, id: string, everyMs = 500): () => void {
-  let last: RunnerCommand = 'run';
-  const timer = setInterval(() => {
-    s.migrator.store.state.load(id).then(
-      (state) => {
-        const command = state?.command ?? 'run';
-        if (command === last) return;
-        last = command;
-        const text = command === 'pause' ? `${id}: paused; waiting for \`zdm resume ${id}\`` : command === 'run' ? `${id}: resumed` : `${id}: abort requested`;
-        s.reporter.event(command === 'pause' ? 'paused' : command === 'run' ? 'resumed' : 'abort-requested', { id }, text);
-      },
-      () => undefined,
-    );
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-/** Runs one job with progress, pause notices and SIGINT handling; returns the run and its exit code. `quiet` leaves out the job-start event (a retry). */
-export async function runWithProgress(
-  s: Session,
-  id: string,
-  job: string,
-  exec: (options: RunOptions) => Promise<RunResult | null>,
-  quiet = false,
-): Promise<{ result: RunResult | null; exitCode: ExitCodeValue; quarantined: number }> {
-  if (!quiet) s.reporter.event('job-start', { id, job, owner: s.migrator.owner }, `${id} ${job}: started (runner ${s.migrator.owner})`);
-  const stopWatching = watchCommand(s, id);
-  let result: RunResult | null;
-  try {
-    result = await exec({ onBatch: (e) => s.reporter.progress(job, id, e), signal: s.signal, actor: s.who });
-  } finally {
-    stopWatching();
-  }
-  const quarantined = await s.migrator.store.quarantine.count(id);
-  let exitCode = result ? exitCodeForRun(result.status) : ExitCode.ok;
-  if (exitCode === ExitCode.ok && quarantined > 0) exitCode = ExitCode.quarantine;
-  return { result, exitCode, quarantined };
+/** The exit code of a job: how it ended, then the quarantine (exit 6 when documents wait there). */
+export function withExitCode(outcome: JobOutcome): JobRun {
+  let exitCode = outcome.result ? exitCodeForRun(outcome.result.status) : ExitCode.ok;
+  if (exitCode === ExitCode.ok && outcome.quarantined > 0) exitCode = ExitCode.quarantine;
+  return { ...outcome, exitCode };
 }
 
 const jobMessage = (id: string, job: string, r: RunResult | null, quarantined: number): string => {
@@ -111,7 +45,7 @@ export function reportJob(
   command: string,
   id: string,
   job: string,
-  run: Awaited<ReturnType<typeof runWithProgress>>,
+  run: JobRun,
   extra: Record<string, unknown> = {},
   note = '',
 ): ExitCodeValue {
@@ -150,7 +84,7 @@ export async function statusCommand(s: Session, id?: string): Promise<ExitCodeVa
  * while the flag service is down.
  */
 async function flagServiceValues(s: Session, flags: string[]): Promise<Record<string, boolean | null> | { error: string } | null> {
-  const reader = s.flags as (FlagAdmin & { get?: (flag: string) => Promise<boolean | null> }) | undefined;
+  const reader = s.flags;
   if (!reader?.get) return null;
   try {
     const values: Record<string, boolean | null> = {};
@@ -170,25 +104,17 @@ export async function planCommand(s: Session, ids: string[]): Promise<ExitCodeVa
 }
 
 /** `zdm start <id> --job <job>`. */
-export async function startCommand(s: Session, id: string, job: StartJob): Promise<ExitCodeValue> {
+export async function startCommand(s: Session, id: string, job: PhaseJob): Promise<ExitCodeValue> {
   if (job === 'verify') return verifyCommand(s, id);
-  const def = requireDef(s, id);
-  const state = await s.migrator.controller.state(id);
-  assertJobAllowed(def, job, state.phase);
-  assertRunnable(id, state.command);
-  const run = await runWithProgress(s, id, job, (options) => s.migrator.run(id, job, options));
-  return reportJob(s, 'start', id, job, run);
+  requireDef(s, id);
+  return reportJob(s, 'start', id, job, withExitCode(await s.orchestrator.startJob(id, job)));
 }
 
 /** `zdm verify <id>`: full verify pass plus a `down(up(doc))` round trip on a sample. */
 export async function verifyCommand(s: Session, id: string): Promise<ExitCodeValue> {
-  const def = requireDef(s, id);
-  const state = await s.migrator.controller.state(id);
-  assertJobAllowed(def, 'verify', state.phase);
-  assertRunnable(id, state.command);
-  const holder: { outcome?: Awaited<ReturnType<Migrator['verify']>> } = {};
-  const run = await runWithProgress(s, id, 'verify', async (options) => (holder.outcome = await s.migrator.verify(id, options)).result);
-  const done = holder.outcome;
+  requireDef(s, id);
+  const { verify: done, ...outcome } = await s.orchestrator.startJob(id, 'verify');
+  const run = withExitCode(outcome);
   if (!done) return reportJob(s, 'verify', id, 'verify', run);
   const mismatches = done.report.mismatches + done.report.shadowMismatches;
   if (run.exitCode === ExitCode.ok && mismatches > 0) run.exitCode = ExitCode.quarantine;
@@ -199,23 +125,9 @@ export async function verifyCommand(s: Session, id: string): Promise<ExitCodeVal
 
 /** `zdm rollback <id>`. */
 export async function rollbackCommand(s: Session, id: string): Promise<ExitCodeValue> {
-  const def = requireDef(s, id);
-  const state = await s.migrator.controller.state(id);
-  if (state.phase === 'rolled-back') {
-    // Before contract the phase is marked first and the data restored after: finish an interrupted restore.
-    const run = await runWithProgress(s, id, 'unexpand', (options) => s.migrator.run(id, 'unexpand', options));
-    return reportJob(s, 'rollback', id, 'unexpand', run, { from: state.phase, phase: state.phase });
-  }
-  try {
-    s.migrator.controller.assertCanRollBack(def, state.phase);
-  } catch (err) {
-    throw new CliError(ExitCode.refused, err instanceof Error ? err.message : String(err), { phase: state.phase });
-  }
-  // A rollback is an explicit order: core lets it through an earlier pause or abort.
-  const job = state.phase === 'contract' || state.phase === 'complete' ? 'down' : 'unexpand';
-  const run = await runWithProgress(s, id, state.phase === 'pending' ? 'rollback' : job, (options) => s.migrator.rollback(id, s.who, options));
-  const phase = (await s.migrator.controller.state(id)).phase;
-  return reportJob(s, 'rollback', id, job, run, { from: state.phase, phase });
+  requireDef(s, id);
+  const { from, phase, job, outcome } = await s.orchestrator.rollback(id);
+  return reportJob(s, 'rollback', id, job, withExitCode(outcome), { from, phase });
 }
 
 /** `zdm pause|resume|abort <id>`. */
@@ -228,24 +140,30 @@ export async function operatorCommand(s: Session, id: string, what: 'pause' | 'r
   return ExitCode.ok;
 }
 
-/** Advances one phase; a refusal becomes exit 3 naming each failing gate. */
-export async function advanceOnce(s: Session, id: string): Promise<{ from: Phase; to: Phase }> {
-  const from = (await s.migrator.controller.state(id)).phase;
+/** `zdm advance <id>`: one phase, only if every gate holds; then waits until every instance reports the flags it flipped. */
+export async function advanceCommand(s: Session, id: string, flagWait: FlagConfirmOptions): Promise<ExitCodeValue> {
+  requireDef(s, id);
+  let advanced: Awaited<ReturnType<Session['orchestrator']['advanceAndConfirm']>>;
   try {
-    return { from, to: await s.migrator.advance(id, s.who) };
+    advanced = await s.orchestrator.advanceAndConfirm(id, flagWait);
   } catch (err) {
     if (err instanceof GateRefusedError) throw refusedByGates(id, err.phase, err.failing);
     throw err;
   }
+  const { from, to, seen } = advanced;
+  s.reporter.result('advance', ExitCode.ok, { id, from, to, flagsSeen: seen }, `${id}: now in ${to}${seen ? ` (flags seen by ${seen.instances.length} instance(s))` : ''}`);
+  return ExitCode.ok;
 }
 
-/** `zdm advance <id>`: one phase, only if every gate holds; then waits until every instance reports the flags it flipped. */
-export async function advanceCommand(s: Session, id: string, flagWait: FlagConfirmOptions): Promise<ExitCodeValue> {
-  const def = requireDef(s, id);
-  const { from, to } = await advanceOnce(s, id);
-  s.reporter.event('phase', { id, from, to }, `${id}: ${from} -> ${to}`);
-  const seen = await confirmFlags(s, def, from, to, flagWait);
-  s.reporter.result('advance', ExitCode.ok, { id, from, to, flagsSeen: seen }, `${id}: now in ${to}${seen ? ` (flags seen by ${seen.instances.length} instance(s))` : ''}`);
+/** `zdm run <id>`: walks the migration to complete (or `--to`); the orchestrator decides each step. */
+export async function walkCommand(s: Session, id: string, options: WalkOptions): Promise<ExitCodeValue> {
+  requireDef(s, id);
+  const walked = await s.orchestrator.walk(id, options);
+  const { transitions } = walked;
+  if (walked.kind === 'job-unfinished') return reportJob(s, 'run', id, walked.job, withExitCode(walked.outcome), { phase: walked.phase, transitions });
+  const path = transitions.length ? [transitions[0].from, ...transitions.map((t) => t.to)].join(' -> ') : `already ${walked.phase}`;
+  const where = walked.phase === 'complete' ? 'complete' : `in ${walked.phase}`;
+  s.reporter.result('run', ExitCode.ok, { id, phase: walked.phase, transitions }, `${id}: ${where} (${path})`);
   return ExitCode.ok;
 }
 

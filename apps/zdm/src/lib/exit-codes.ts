@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { GateRefusedError, GateResult, MigrationDefinitionError, RunStatus } from '@zdm/migrations-core';
+import { GateRefusedError, GateResult, MigrationDefinitionError, OrchestrationError, RunStatus, describeRefusal, failingGates } from '@zdm/migrations-core';
 
 /** Exit codes scripts can rely on. Documented in `zdm --help` and the README. */
 export const ExitCode = {
@@ -55,11 +55,19 @@ export class ConfigError extends Error {
 
 /** Turns a gate refusal into a CLI error naming each failing gate. */
 export function refusedByGates(id: string, phase: string, failing: readonly GateResult[], prefix = `cannot leave ${phase}`): CliError {
-  return new CliError(
-    ExitCode.refused,
-    `${id}: ${prefix}; failing gate(s):\n` + failing.map((g) => `  - ${g.gate}: ${g.detail}`).join('\n'),
-    { phase, failingGates: failing.map(({ gate, detail }) => ({ gate, detail })) },
-  );
+  return new CliError(ExitCode.refused, describeRefusal(id, phase, failing, prefix), { phase, failingGates: failingGates(failing) });
+}
+
+/** Exit code per way the orchestrator stops short. */
+const ORCHESTRATION_EXIT: Record<OrchestrationError['kind'], ExitCodeValue> = {
+  refused: ExitCode.refused,
+  'needs-person': ExitCode.quarantine,
+  stopped: ExitCode.stopped,
+};
+
+/** The details a failure carries into the JSON result line. */
+export function errorDetails(err: unknown): Record<string, unknown> {
+  return err instanceof CliError || err instanceof OrchestrationError ? err.details : {};
 }
 
 /** Maps anything thrown by a command to its exit code. */
@@ -68,6 +76,7 @@ export function exitCodeForError(err: unknown): ExitCodeValue {
   if (err instanceof CommanderError) return isHelpOrVersion(err) ? ExitCode.ok : ExitCode.usage;
   if (err instanceof ConfigError || err instanceof MigrationDefinitionError) return ExitCode.usage;
   if (err instanceof GateRefusedError) return ExitCode.refused;
+  if (err instanceof OrchestrationError) return ORCHESTRATION_EXIT[err.kind];
   return ExitCode.unexpected;
 }
 

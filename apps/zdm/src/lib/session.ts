@@ -6,6 +6,7 @@ import {
   MigrationDefinitionError,
   MigrationRegistry,
   Migrator,
+  Orchestrator,
 } from '@zdm/migrations-core';
 import { ZdmConfig, ZdmConnection, connectionProblems } from '../config';
 import { CliError, ConfigError, ExitCode } from './exit-codes';
@@ -15,6 +16,8 @@ import { Reporter } from './reporter';
 export interface Session {
   config: ZdmConfig;
   migrator: Migrator;
+  /** Decides each step (jobs, advances, flag rollouts); commands only render what it did. */
+  orchestrator: Orchestrator;
   /** The flag admin the config connected, if any (the migrator changes flags through it). */
   flags?: FlagAdmin;
   reporter: Reporter;
@@ -55,7 +58,8 @@ export async function withSession<T>(
       leaseTtlMs: config.leaseTtlMs,
       minInstances: config.minInstances,
     });
-    return await fn({ ...context, config, migrator, flags: connection.flags });
+    const orchestrator = new Orchestrator({ migrator, who: context.who, signal: context.signal, listener: context.reporter });
+    return await fn({ ...context, config, migrator, orchestrator, flags: connection.flags });
   } finally {
     await connection.close?.();
   }

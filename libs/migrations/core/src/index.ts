@@ -11,5 +11,8 @@ export * from './lib/backfill-runner';
 export * from './lib/job-steps';
 export * from './lib/migration-controller';
 export * from './lib/migrator';
+export * from './lib/jobs';
+export * from './lib/flag-rollout';
+export * from './lib/orchestrator';
 export * from './lib/zdm-config';
 export * from './lib/shadow-read';

@@ -1,4 +1,4 @@
-import { InstanceHeartbeat, MigrationDefinition, flagNames, strategyOf, targetName } from './migration.types';
+import { InstanceHeartbeat, MigrationDefinition, flagNames, isLazyAdditive, strategyOf, targetName } from './migration.types';
 import { Phase } from './phases';
 
 /** Data counts a gate looks at, measured by the adapter right before the check. */
@@ -31,6 +31,11 @@ export interface GateInput {
   backfillDoneAt?: Date | null;
   /** Fewest live instances that must report before any gate holds; defaults to 1. */
   minInstances?: number;
+}
+
+/** True when a verify pass ran before the last backfill pass finished: it no longer proves the data. */
+export function isVerifyStale(verify: Pick<VerifyReport, 'at'>, backfillDoneAt: Date | null): boolean {
+  return !!backfillDoneAt && new Date(verify.at).getTime() < new Date(backfillDoneAt).getTime();
 }
 
 /** One named condition and whether it holds. */
@@ -68,7 +73,7 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
   const instances = input.instances.filter((i) => i.service === def.service);
   const minInstances = input.minInstances ?? 1;
   const additive = strategyOf(def).kind === 'additive';
-  const lazy = additive && (def.strategy as { backfill: string }).backfill === 'lazy';
+  const lazy = isLazyAdditive(def);
   const results: GateResult[] = [
     {
       gate: 'instances-live',
@@ -113,13 +118,13 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
     case 'verify': {
       const v = input.verify;
       const doneAt = input.backfillDoneAt ?? null;
-      const stale = !!v && !!doneAt && v.at.getTime() < doneAt.getTime();
+      const stale = !!v && isVerifyStale(v, doneAt);
       results.push({
         gate: 'verify-ran',
         ok: !!v && !stale,
         detail: !v
           ? 'no verify pass recorded; run `zdm verify`'
-          : stale
+          : stale && doneAt
             ? `last verify at ${v.at.toISOString()} is older than the last backfill pass (done at ${doneAt.toISOString()}); run \`zdm verify\` again`
             : `last verify at ${v.at.toISOString()} checked ${v.checked}`,
       });

@@ -1,5 +1,5 @@
 import { Step, TargetItem } from './backfill-runner';
-import { Doc, MigrationDefinition, strategyOf } from './migration.types';
+import { Doc, MigrationDefinition, isLazyAdditive } from './migration.types';
 
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -46,8 +46,7 @@ function verifiedUp(def: MigrationDefinition, doc: Doc): { doc: Doc } | { reason
  * migration leaves `from` items at rest on purpose, so for those it verifies what readers see: `up(doc)`.
  */
 export function verifyStep(def: MigrationDefinition): (item: TargetItem) => Step {
-  const strategy = strategyOf(def);
-  const lazy = strategy.kind === 'additive' && strategy.backfill === 'lazy';
+  const lazy = isLazyAdditive(def);
   return (item) => {
     if (lazy && item.version === def.from) {
       const upcast = verifiedUp(def, item.doc);

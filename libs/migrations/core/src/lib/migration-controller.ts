@@ -9,9 +9,15 @@ export interface DataProbe {
   counts(def: MigrationDefinition): Promise<DataCounts>;
 }
 
-/** Changes feature flags (for example through Unleash's Admin API). */
+/**
+ * The port through which phase changes set feature flags (for example Unleash's Admin API, in
+ * `@zdm/migrations-nest`). Core only sets and reads; instances report what they see in heartbeats.
+ */
 export interface FlagAdmin {
+  /** Turns `flag` on or off for every instance of the service. */
   set(flag: string, enabled: boolean): Promise<void>;
+  /** Optional: what the flag service itself says about `flag` (null when it does not know it). */
+  get?(flag: string): Promise<boolean | null>;
 }
 
 /** Who does something and why, for the audit log. */

@@ -105,3 +105,12 @@ export function targetName(target: MigrationTarget): string {
 export function strategyOf(def: Pick<MigrationDefinition, 'strategy'>): MigrationStrategy {
   return def.strategy ?? { kind: 'expand-contract' };
 }
+
+/**
+ * True for an additive migration with a lazy backfill: documents stay at `from` at rest and get
+ * the read-time default, so no runner rewrites them and no gate waits for them.
+ */
+export function isLazyAdditive(def: Pick<MigrationDefinition, 'strategy'>): boolean {
+  const strategy = strategyOf(def);
+  return strategy.kind === 'additive' && strategy.backfill === 'lazy';
+}

@@ -5,12 +5,10 @@ import { DataCounts, VerifyReport } from './gates';
 import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
 import { Actor, FlagAdmin, MigrationController, MigrationStatus } from './migration-controller';
 import { MigrationRegistry } from './migration-registry';
-import { Doc, MigrationDefinition, strategyOf } from './migration.types';
+import { Doc, MigrationDefinition, isLazyAdditive, strategyOf } from './migration.types';
+import { JobKind, isJobKind } from './jobs';
 import { Phase, describePhase, flagChanges, isPastContract, phasesOf } from './phases';
 import { ControlStore, QuarantineEntry } from './store.contract';
-
-/** The data jobs a runner can do. */
-export type JobKind = 'backfill' | 'verify' | 'contract' | 'down' | 'unexpand';
 
 /**
  * What a store adapter (mongo, redis) provides. Small on purpose: the runner, the phases and the
@@ -95,6 +93,11 @@ export class Migrator {
     return this.options.backend.store;
   }
 
+  /** The flag admin phase changes go through; undefined when flags are only recorded. */
+  get flags(): FlagAdmin | undefined {
+    return this.options.flags;
+  }
+
   status(id: string): Promise<MigrationStatus> {
     return this.controller.status(id);
   }
@@ -140,7 +143,7 @@ export class Migrator {
       const secs = Math.max((performance.now() - started) / 1000, 1e-6);
       const rate = sample.length ? sample.length / secs : 0;
       const path = phasesOf(def);
-      const lazy = strategyOf(def).kind === 'additive' && (def.strategy as { backfill: string }).backfill === 'lazy';
+      const lazy = isLazyAdditive(def);
       entries.push({
         id: def.id,
         description: def.description,
@@ -253,7 +256,7 @@ export class Migrator {
     const entries = await this.store.quarantine.list(id);
     const fixed: string[] = [];
     for (const [stage, group] of groupBy(entries, (e) => e.stage)) {
-      const job = (['backfill', 'verify', 'contract', 'down', 'unexpand'].includes(stage) ? stage : 'backfill') as JobKind;
+      const job: JobKind = isJobKind(stage) ? stage : 'backfill';
       const target = this.options.backend.target(def, job);
       const step = this.stepFor(def, job);
       const items = await target.reread(group.map((e) => e.docId));

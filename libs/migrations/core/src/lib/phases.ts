@@ -1,4 +1,4 @@
-import { MigrationDefinition, flagNames, strategyOf } from './migration.types';
+import { MigrationDefinition, flagNames, isLazyAdditive, strategyOf } from './migration.types';
 
 /** Every phase a migration can be in. `rolled-back` is terminal like `complete`. */
 export const PHASES = [
@@ -83,7 +83,7 @@ export function flagChanges(
 /** A short sentence per phase, used by plans and status output. */
 export function describePhase(def: MigrationDefinition, phase: Phase): string {
   const additive = strategyOf(def).kind === 'additive';
-  const lazy = strategyOf(def).kind === 'additive' && (def.strategy as { backfill: string }).backfill === 'lazy';
+  const lazy = isLazyAdditive(def);
   switch (phase) {
     case 'pending':
       return 'registered, nothing changed yet';

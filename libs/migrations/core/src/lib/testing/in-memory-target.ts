@@ -2,7 +2,8 @@ import { JobTarget, ItemChange, TargetBatch, TargetItem } from '../backfill-runn
 import { DataCounts } from '../gates';
 import { createInMemoryControlStore } from '../in-memory-control-store';
 import { Doc, MigrationDefinition } from '../migration.types';
-import { JobKind, MigrationBackend } from '../migrator';
+import { JobKind } from '../jobs';
+import { MigrationBackend } from '../migrator';
 import { ControlStore } from '../store.contract';
 
 /** One stored item. `rev` grows by one on every write, by the runner or by the application. */
