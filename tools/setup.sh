@@ -6,11 +6,14 @@
 #     its jars fetched with Maven and tools/mongo-java-server/AtomicMongoServer.java compiled, into
 #     ${XDG_CACHE_HOME:-~/.cache}/zdm/mongo-java-server-1.47.0 (apt default-jdk-headless + maven when missing)
 #   - checks Node: `npm install` installs Node 24 (the `node` devDependency), which npm scripts use
+#   - the Kubernetes tools deploy/k8s is checked with (tools/k8s/setup.sh; about 5 minutes of Go
+#     builds the first time)
 #   - schemathesis (PyPI) in a Python venv, for `npm run contract` (OpenAPI conformance)
 # Idempotent: when everything is present it only checks (a second or so).
 # Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB),
 #              ZDM_SETUP_SKIP_ATOMIC=1 (skip mongo-java-server),
-#              ZDM_SETUP_SKIP_SCHEMATHESIS=1 (skip schemathesis, installed in a venv under ${XDG_CACHE_HOME:-~/.cache}/zdm).
+#              ZDM_SETUP_SKIP_SCHEMATHESIS=1 (skip schemathesis, installed in a venv under ${XDG_CACHE_HOME:-~/.cache}/zdm),
+#              ZDM_SETUP_SKIP_K8S=1 (skip the Kubernetes tools).
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
@@ -160,6 +163,13 @@ else
   "$PY" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}" || die "pip install schemathesis==${SCHEMATHESIS_VERSION} failed (see above)"
   say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis"
+fi
+
+# --- Kubernetes tools -------------------------------------------------------------
+if [ "${ZDM_SETUP_SKIP_K8S:-}" = 1 ]; then
+  say "Kubernetes tools: skipped (ZDM_SETUP_SKIP_K8S=1)"
+else
+  bash tools/k8s/setup.sh all || die "tools/k8s/setup.sh failed (see above)"
 fi
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"
