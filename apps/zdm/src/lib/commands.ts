@@ -134,7 +134,7 @@ export async function rollbackCommand(s: Session, id: string): Promise<ExitCodeV
 export async function operatorCommand(s: Session, id: string, what: 'pause' | 'resume' | 'abort'): Promise<ExitCodeValue> {
   requireDef(s, id);
   await s.migrator[what](id, s.who);
-  const runnerCommand = (await s.migrator.controller.state(id)).command;
+  const runnerCommand = (await s.migrator.phaseMachine.state(id)).command;
   const texts = { pause: 'paused; runners hold after their current batch', resume: 'resumed', abort: 'aborted; runners stop after their current batch' };
   s.reporter.result(what, ExitCode.ok, { id, runnerCommand }, `${id}: ${texts[what]}`);
   return ExitCode.ok;

@@ -9,7 +9,7 @@ export * from './lib/adaptive-throttle';
 export * from './lib/progress';
 export * from './lib/backfill-runner';
 export * from './lib/job-steps';
-export * from './lib/migration-controller';
+export * from './lib/phase-machine';
 export * from './lib/migrator';
 export * from './lib/jobs';
 export * from './lib/flag-rollout';

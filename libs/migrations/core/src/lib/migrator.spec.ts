@@ -35,7 +35,7 @@ function setup(options: { defs?: MigrationDefinition[]; seed?: (i: number) => Re
     await fleet.beat(store);
   }
 
-  const phase = async (migrationId = id) => (await migrator.controller.state(migrationId)).phase;
+  const phase = async (migrationId = id) => (await migrator.phaseMachine.state(migrationId)).phase;
   const actions = async (migrationId = id) => (await store.audit.list(migrationId)).map((e) => e.action);
   return { log, collection, backend, fleet, migrator, store, driveTo, phase, actions };
 }
@@ -91,7 +91,7 @@ describe('Migrator', () => {
     expect(result).toMatchObject({ status: 'done', checkpoint: { processed: N, written: N, done: true } });
     expect(events).toEqual([10, 20, 30]);
     expect(collection.all().every((i) => i.version === 2 && i.doc['fullName'] === `${i.doc['firstName']} ${i.doc['lastName']}`)).toBe(true);
-    expect((await migrator.controller.state(id)).backfillDoneAt).toBeTruthy();
+    expect((await migrator.phaseMachine.state(id)).backfillDoneAt).toBeTruthy();
     expect((await store.audit.list(id)).at(-1)).toMatchObject({ action: 'backfill-done', actor: 'runner-1', reason: 'backfill job' });
   });
 
@@ -150,7 +150,7 @@ describe('Migrator', () => {
     expect(bad.report).toMatchObject({ checked: N, mismatches: 1, shadowMismatches: 1 });
     expect(bad.result.status).toBe('done');
     expect(await migrator.quarantined(id)).toMatchObject([{ docId: docId(5), stage: 'verify', reason: 'verify failed: fullName is empty' }]);
-    expect((await migrator.controller.state(id)).verify).toMatchObject({ mismatches: 1 });
+    expect((await migrator.phaseMachine.state(id)).verify).toMatchObject({ mismatches: 1 });
     await expect(migrator.advance(id, ops)).rejects.toThrow(/verify-mismatches-zero: 1 verify mismatch\(es\), 1 shadow-read mismatch\(es\)/);
 
     collection.appWrite(docId(5), { firstName: 'First5', lastName: 'Last5', fullName: 'First5 Last5' }, 2);

@@ -3,7 +3,7 @@ import { ThrottleOptions } from './adaptive-throttle';
 import { JobTarget, BatchEvent, RunResult, Step, TargetItem, runJob, safeStep } from './backfill-runner';
 import { DataCounts, VerifyReport } from './gates';
 import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
-import { Actor, FlagAdmin, MigrationController, MigrationStatus } from './migration-controller';
+import { Actor, FlagAdmin, PhaseMachine, MigrationStatus } from './phase-machine';
 import { MigrationRegistry } from './migration-registry';
 import { Doc, MigrationDefinition, isLazyAdditive, strategyOf } from './migration.types';
 import { JobKind, isJobKind } from './jobs';
@@ -69,14 +69,14 @@ export interface RunOptions {
   actor?: Actor;
 }
 
-/** Ties the registry, a store adapter and the phase controller into the operations the CLI offers. */
+/** Ties the registry, a store adapter and the phase state machine into the operations the orchestrator and the CLI use. */
 export class Migrator {
-  readonly controller: MigrationController;
+  readonly phaseMachine: PhaseMachine;
   readonly owner: string;
 
   constructor(private readonly options: MigratorOptions) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}`;
-    this.controller = new MigrationController({
+    this.phaseMachine = new PhaseMachine({
       registry: options.registry,
       store: options.backend.store,
       probe: { counts: (def) => options.backend.counts(def) },
@@ -99,12 +99,12 @@ export class Migrator {
   }
 
   status(id: string): Promise<MigrationStatus> {
-    return this.controller.status(id);
+    return this.phaseMachine.status(id);
   }
 
   /** Moves to the next phase if its gates pass; on complete, the undo records are dropped. */
   async advance(id: string, who: Actor): Promise<Phase> {
-    const phase = await this.controller.advance(id, who);
+    const phase = await this.phaseMachine.advance(id, who);
     if (phase === 'complete') await this.clearUndo(id, who);
     return phase;
   }
@@ -178,7 +178,7 @@ export class Migrator {
       signal: options.signal,
     });
     const who = options.actor ?? { actor: this.owner, reason: `${job} job` };
-    if (result.status === 'done' && job === 'backfill') await this.controller.recordBackfillDone(id, who);
+    if (result.status === 'done' && job === 'backfill') await this.phaseMachine.recordBackfillDone(id, who);
     return result;
   }
 
@@ -197,7 +197,7 @@ export class Migrator {
       shadowMismatches: options.shadowMismatches ?? 0,
     };
     if (result.status === 'done') {
-      await this.controller.recordVerify(id, report, options.actor ?? { actor: this.owner, reason: 'verify pass' });
+      await this.phaseMachine.recordVerify(id, report, options.actor ?? { actor: this.owner, reason: 'verify pass' });
     }
     const roundTrip = roundTripCheck(def, await this.options.backend.sample(def, 50));
     return { report, roundTrip, result };
@@ -211,36 +211,36 @@ export class Migrator {
    */
   async rollback(id: string, who: Actor, options: RunOptions = {}): Promise<RunResult | null> {
     const def = this.registry.get(id);
-    const state = await this.controller.state(id);
-    this.controller.assertCanRollBack(def, state.phase);
+    const state = await this.phaseMachine.state(id);
+    this.phaseMachine.assertCanRollBack(def, state.phase);
     if (state.phase === 'pending') {
-      await this.controller.markRolledBack(id, who);
+      await this.phaseMachine.markRolledBack(id, who);
       return null;
     }
     await this.store.audit.append({ migrationId: id, at: new Date(), actor: who.actor, action: 'rollback-start', reason: who.reason, details: { phase: state.phase } });
     const pastContract = isPastContract(state.phase);
     // Before contract: flags back first (this also sets the runners' command back to run).
-    if (!pastContract) await this.controller.markRolledBack(id, who);
+    if (!pastContract) await this.phaseMachine.markRolledBack(id, who);
     // A rollback is an explicit order: an earlier pause or abort must not hold up its job.
-    else if (state.command !== 'run') await this.controller.command(id, 'run', who);
+    else if (state.command !== 'run') await this.phaseMachine.command(id, 'run', who);
     const job: JobKind = pastContract ? 'down' : 'unexpand';
     await this.store.leases.resetCheckpoint(`${id}:${job}`);
     const result = await this.run(id, job, { ...options, actor: who });
-    if (pastContract && result.status === 'done') await this.controller.markRolledBack(id, who);
+    if (pastContract && result.status === 'done') await this.phaseMachine.markRolledBack(id, who);
     if (result.status === 'done') await this.clearUndo(id, who);
     return result;
   }
 
   pause(id: string, who: Actor) {
-    return this.controller.command(id, 'pause', who);
+    return this.phaseMachine.command(id, 'pause', who);
   }
 
   resume(id: string, who: Actor) {
-    return this.controller.command(id, 'run', who);
+    return this.phaseMachine.command(id, 'run', who);
   }
 
   abort(id: string, who: Actor) {
-    return this.controller.command(id, 'abort', who);
+    return this.phaseMachine.command(id, 'abort', who);
   }
 
   quarantined(id: string): Promise<QuarantineEntry[]> {

@@ -1,4 +1,4 @@
-import { FlagAdmin } from './migration-controller';
+import { FlagAdmin } from './phase-machine';
 import { MigrationRegistry } from './migration-registry';
 import { MigrationDefinition, flagNames } from './migration.types';
 import { Migrator } from './migrator';
@@ -64,7 +64,7 @@ describe('Orchestrator', () => {
       await fleet.beat(store);
 
       expect(await orchestrator.walk(def.id, { ...quick, to: 'backfill' })).toMatchObject({ kind: 'reached', phase: 'backfill' });
-      expect((await migrator.controller.state(def.id)).phase).toBe('backfill');
+      expect((await migrator.phaseMachine.state(def.id)).phase).toBe('backfill');
       expect(await orchestrator.walk(def.id, { ...quick, to: 'expand' })).toEqual({ kind: 'reached', phase: 'backfill', transitions: [] });
       expect(await orchestrator.walk(def.id, { ...quick, to: 'verify' })).toMatchObject({ kind: 'reached', phase: 'verify', transitions: [{ from: 'backfill', to: 'verify' }] });
     });
@@ -104,7 +104,7 @@ describe('Orchestrator', () => {
       const walked = await orchestrator.walk(def.id, quick);
 
       expect(walked).toMatchObject({ kind: 'job-unfinished', phase: 'backfill', job: 'backfill', outcome: { quarantined: 1, result: { status: 'done' } } });
-      expect((await migrator.controller.state(def.id)).phase).toBe('backfill');
+      expect((await migrator.phaseMachine.state(def.id)).phase).toBe('backfill');
     });
 
     it('stops at once, as needing a person, when the only failing gate is the quarantine', async () => {
@@ -179,7 +179,7 @@ describe('Orchestrator', () => {
       expect(err).toMatchObject({ kind: 'refused', details: { phase: 'dual-write', lagging: [{ instanceId: 'i9', reports: `${flagNames(def.id).writeNew}=?` }] } });
       expect((err as Error).message).toContain(`moved to dual-write and set ${flagNames(def.id).writeNew}=on`);
       expect(await actions()).toContain('flags-not-seen');
-      expect((await migrator.controller.state(def.id)).phase).toBe('dual-write');
+      expect((await migrator.phaseMachine.state(def.id)).phase).toBe('dual-write');
     });
 
     it('returns null without waiting when the phase change flips no flag', async () => {

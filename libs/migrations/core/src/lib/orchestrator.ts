@@ -3,7 +3,7 @@ import { Clock, systemClock } from './clock';
 import { FlagConfirmOptions, FlagConfirmation, laggingInstances, listFlags } from './flag-rollout';
 import { GateRefusedError, GateResult } from './gates';
 import { JobKind, JobRefusal, PhaseJob, commandRefusal, dueJob, phaseRefusal } from './jobs';
-import { Actor } from './migration-controller';
+import { Actor } from './phase-machine';
 import { MigrationDefinition } from './migration.types';
 import { Migrator, RunOptions } from './migrator';
 import { Phase, flagChanges, isPastContract, phasesOf } from './phases';
@@ -129,7 +129,7 @@ export class Orchestrator {
   /** Runs a phase job (backfill, verify, contract) after checking that the phase allows it and no operator holds it. */
   async startJob(id: string, job: PhaseJob): Promise<JobOutcome & { verify?: Awaited<ReturnType<Migrator['verify']>> }> {
     const def = this.migrator.registry.get(id);
-    const state = await this.migrator.controller.state(id);
+    const state = await this.migrator.phaseMachine.state(id);
     const refusal = phaseRefusal(def, job, state.phase) ?? commandRefusal(id, state.command);
     if (refusal) throw OrchestrationError.from(refusal);
     if (job !== 'verify') return this.runJob(id, job, (o) => this.migrator.run(id, job, o));
@@ -160,27 +160,27 @@ export class Orchestrator {
    */
   async rollback(id: string): Promise<{ from: Phase; phase: Phase; job: JobKind; outcome: JobOutcome }> {
     const def = this.migrator.registry.get(id);
-    const state = await this.migrator.controller.state(id);
+    const state = await this.migrator.phaseMachine.state(id);
     if (state.phase === 'rolled-back') {
       // Before contract the phase is marked first and the data restored after: finish an interrupted restore.
       const outcome = await this.runJob(id, 'unexpand', (o) => this.migrator.run(id, 'unexpand', o));
       return { from: state.phase, phase: state.phase, job: 'unexpand', outcome };
     }
     try {
-      this.migrator.controller.assertCanRollBack(def, state.phase);
+      this.migrator.phaseMachine.assertCanRollBack(def, state.phase);
     } catch (err) {
       throw new OrchestrationError('refused', err instanceof Error ? err.message : String(err), { phase: state.phase });
     }
     // A rollback is an explicit order: core lets it through an earlier pause or abort.
     const job: JobKind = isPastContract(state.phase) ? 'down' : 'unexpand';
     const outcome = await this.runJob(id, state.phase === 'pending' ? 'rollback' : job, (o) => this.migrator.rollback(id, this.who, o));
-    const phase = (await this.migrator.controller.state(id)).phase;
+    const phase = (await this.migrator.phaseMachine.state(id)).phase;
     return { from: state.phase, phase, job, outcome };
   }
 
   /** Advances one phase if every gate holds; throws {@link GateRefusedError} otherwise. */
   async advance(id: string): Promise<{ from: Phase; to: Phase }> {
-    const from = (await this.migrator.controller.state(id)).phase;
+    const from = (await this.migrator.phaseMachine.state(id)).phase;
     const to = await this.migrator.advance(id, this.who);
     this.listener.event('phase', { id, from, to }, `${id}: ${from} -> ${to}`);
     return { from, to };
@@ -266,7 +266,7 @@ export class Orchestrator {
       if (path.indexOf(status.phase) >= path.indexOf(target)) return { kind: 'reached', phase: status.phase, transitions };
       const refusal = commandRefusal(id, status.command);
       if (refusal) throw OrchestrationError.from(refusal);
-      const state = await this.migrator.controller.state(id);
+      const state = await this.migrator.phaseMachine.state(id);
       const job = dueJob(def, status, state);
       if (job && (runs.get(status.phase) ?? 0) < maxJobRuns) {
         runs.set(status.phase, (runs.get(status.phase) ?? 0) + 1);

@@ -1,5 +1,5 @@
 import { ThrottleOptions } from './adaptive-throttle';
-import { FlagAdmin } from './migration-controller';
+import { FlagAdmin } from './phase-machine';
 import { MigrationDefinition } from './migration.types';
 import { MigrationBackend } from './migrator';
 

@@ -79,7 +79,7 @@ describe('createMongoBackend with the Migrator', () => {
       expect(result?.checkpoint.written).toBe(N);
       const after = await snapshot(server.db.collection('flow_a'));
       expect(exactly(after)).toEqual(exactly(before));
-      expect((await migrator.controller.state(def.id)).phase).toBe('rolled-back');
+      expect((await migrator.phaseMachine.state(def.id)).phase).toBe('rolled-back');
       expect(await undoRecords()).toBe(0);
       expect(await backend.clearUndo(def.id)).toBe(0);
     });
@@ -118,7 +118,7 @@ describe('createMongoBackend with the Migrator', () => {
       expect(await backend.counts(def)).toMatchObject({ belowTarget: N, withOldFields: N });
       // down() puts the names back at the end of the document, so compare values, not key order.
       expect(await snapshot(server.db.collection('flow_b'))).toEqual(before);
-      expect((await migrator.controller.state(def.id)).phase).toBe('rolled-back');
+      expect((await migrator.phaseMachine.state(def.id)).phase).toBe('rolled-back');
       expect(await undoRecords()).toBe(0);
     });
 

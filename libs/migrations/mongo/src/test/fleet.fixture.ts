@@ -42,11 +42,11 @@ export function testMigrator(db: mongo.Db, defs: MigrationDefinition[], options:
 /** Advances the migration phase by phase until it is in `phase`, with the fleet reporting each phase's flags. */
 export async function advanceTo(migrator: Migrator, def: MigrationDefinition, phase: string): Promise<void> {
   for (let guard = 0; guard < 10; guard++) {
-    const state = await migrator.controller.state(def.id);
+    const state = await migrator.phaseMachine.state(def.id);
     if (state.phase === phase) return;
     await beatAs(migrator.store, def, state.phase);
     await migrator.advance(def.id, ops);
-    await beatAs(migrator.store, def, (await migrator.controller.state(def.id)).phase);
+    await beatAs(migrator.store, def, (await migrator.phaseMachine.state(def.id)).phase);
   }
   throw new Error(`${def.id} never reached ${phase}`);
 }

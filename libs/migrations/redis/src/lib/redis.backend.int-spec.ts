@@ -31,7 +31,7 @@ describe('createRedisBackend (redis-server)', () => {
     const migrator = new Migrator({ registry, backend, throttle, leaseTtlMs: 5_000, owner: 'test-runner' });
     const read = (i: number) => versionedGet(redis, sessionKey(prefix, i), { registry, readMax: 2 });
     const setPhase = async (phase: Phase) => {
-      const state = await migrator.controller.state(def.id);
+      const state = await migrator.phaseMachine.state(def.id);
       expect(await migrator.store.state.save({ ...state, phase }, state.revision)).toBe(true);
     };
     return { prefix, def, registry, backend, migrator, read, setPhase };
@@ -131,7 +131,7 @@ describe('createRedisBackend (redis-server)', () => {
       expect(result?.status).toBe('done');
       expect(await snapshot(prefix)).toEqual(before);
       expect(await expiryDrift(redis, expiries, 1_000)).toEqual([]);
-      expect((await migrator.controller.state(def.id)).phase).toBe('rolled-back');
+      expect((await migrator.phaseMachine.state(def.id)).phase).toBe('rolled-back');
     });
 
     it('verifies, contracts, and rolls back past contract with down() to the old shape', async () => {

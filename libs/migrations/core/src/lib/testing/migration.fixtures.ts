@@ -1,5 +1,5 @@
 import { Doc, InstanceHeartbeat, MigrationDefinition, SchemaSupport, flagNames, targetName } from '../migration.types';
-import { FlagAdmin } from '../migration-controller';
+import { FlagAdmin } from '../phase-machine';
 import { flagsForPhase } from '../phases';
 import { ControlStore, MigrationState, RunnerCommand } from '../store.contract';
 

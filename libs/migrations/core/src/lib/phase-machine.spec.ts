@@ -1,6 +1,6 @@
 import { DataCounts, GateRefusedError } from './gates';
 import { createInMemoryControlStore } from './in-memory-control-store';
-import { MigrationController } from './migration-controller';
+import { PhaseMachine } from './phase-machine';
 import { MigrationRegistry, checksumOf } from './migration-registry';
 import { flagNames } from './migration.types';
 import { Phase } from './phases';
@@ -22,14 +22,14 @@ async function refusal(promise: Promise<unknown>): Promise<GateRefusedError> {
   return err as GateRefusedError;
 }
 
-describe('MigrationController', () => {
+describe('PhaseMachine', () => {
   let store: ControlStore;
   let counts: DataCounts;
   let fleet: ReturnType<typeof simulatedFleet>;
-  let controller: MigrationController;
+  let machine: PhaseMachine;
 
-  const make = (overrides: Partial<ConstructorParameters<typeof MigrationController>[0]> = {}) =>
-    new MigrationController({
+  const make = (overrides: Partial<ConstructorParameters<typeof PhaseMachine>[0]> = {}) =>
+    new PhaseMachine({
       registry: MigrationRegistry.create([def, tierMigration('eager')]),
       store,
       probe: { counts: async () => ({ ...counts }) },
@@ -41,10 +41,10 @@ describe('MigrationController', () => {
     store = createInMemoryControlStore();
     counts = { belowTarget: 0, withOldFields: 0, quarantined: 0 };
     fleet = simulatedFleet(def);
-    controller = make();
+    machine = make();
   });
 
-  const phase = async () => (await controller.state(id)).phase;
+  const phase = async () => (await machine.state(id)).phase;
   const actions = async () => (await store.audit.list(id)).map((e) => e.action);
 
   /** Makes the data and the fleet satisfy the gates of the current phase, then advances. */
@@ -52,23 +52,23 @@ describe('MigrationController', () => {
     await fleet.beat(store);
     const current = await phase();
     counts = { belowTarget: 0, withOldFields: 0, quarantined: 0 };
-    if (current === 'verify') await controller.recordVerify(id, { at: new Date(), checked: 5, mismatches: 0, shadowMismatches: 0 }, ops);
-    return controller.advance(id, ops);
+    if (current === 'verify') await machine.recordVerify(id, { at: new Date(), checked: 5, mismatches: 0, shadowMismatches: 0 }, ops);
+    return machine.advance(id, ops);
   }
 
   it('reports a fresh migration as pending, with its next phase, gates, counts and live instances of its service only', async () => {
     await store.heartbeats.beat(heartbeat('c1'), 60_000);
     await store.heartbeats.beat(heartbeat('o1', {}, {}, { service: 'orders' }), 60_000);
     counts.belowTarget = 12;
-    const status = await controller.status(id);
+    const status = await machine.status(id);
     expect(status).toMatchObject({ id, phase: 'pending', next: 'expand', command: 'run', verify: null, counts: { belowTarget: 12 } });
     expect(status.instances.map((i) => i.instanceId)).toEqual(['c1']);
     expect(status.gates.map((g) => g.gate)).toEqual(['instances-live']);
-    expect((await controller.state(id)).checksum).toBe(checksumOf(def));
+    expect((await machine.state(id)).checksum).toBe(checksumOf(def));
   });
 
   it('leaves pending without any instance and records who did it and why', async () => {
-    expect(await controller.advance(id, ops)).toBe('expand');
+    expect(await machine.advance(id, ops)).toBe('expand');
     expect(await phase()).toBe('expand');
     expect(fleet.flags.calls).toEqual([]);
     const audit = await store.audit.list(id);
@@ -79,11 +79,11 @@ describe('MigrationController', () => {
   });
 
   it('refuses to advance with every failing gate named, and changes nothing', async () => {
-    controller = make({ minInstances: 3 });
-    await controller.advance(id, ops);
+    machine = make({ minInstances: 3 });
+    await machine.advance(id, ops);
     await store.heartbeats.beat(heartbeat('new-1'), 60_000);
     await store.heartbeats.beat(heartbeat('old-1', { readMax: 1 }), 60_000);
-    const err = await refusal(controller.advance(id, ops));
+    const err = await refusal(machine.advance(id, ops));
     expect(err.phase).toBe('expand');
     expect(err.migrationId).toBe(id);
     expect(err.failing.map((g) => g.gate)).toEqual(['instances-live', 'all-instances-read-new']);
@@ -95,16 +95,16 @@ describe('MigrationController', () => {
   });
 
   it('ignores instances whose heartbeat expired', async () => {
-    await controller.advance(id, ops);
+    await machine.advance(id, ops);
     await fleet.beat(store);
     await store.heartbeats.beat(heartbeat('old-1', { readMax: 1 }, {}, { at: new Date(Date.now() - 120_000) }), 60_000);
-    expect(await controller.advance(id, ops)).toBe('dual-write');
+    expect(await machine.advance(id, ops)).toBe('dual-write');
   });
 
   it('sets the flags of the next phase through the FlagAdmin, audits each flip, then records the phase', async () => {
-    await controller.advance(id, ops);
+    await machine.advance(id, ops);
     await fleet.beat(store);
-    expect(await controller.advance(id, ops)).toBe('dual-write');
+    expect(await machine.advance(id, ops)).toBe('dual-write');
     expect(fleet.flags.calls).toEqual([{ flag: f.writeNew, enabled: true }]);
     const audit = await store.audit.list(id);
     expect(audit.slice(1).map((e) => [e.action, e.actor, e.reason, e.details])).toEqual([
@@ -115,14 +115,14 @@ describe('MigrationController', () => {
 
   it('walks an expand/contract migration to complete, flipping write-new on, read-new on and write-old off in that order', async () => {
     const walked: Phase[] = [];
-    while ((await controller.status(id)).next) walked.push(await advanceWithGatesHeld());
+    while ((await machine.status(id)).next) walked.push(await advanceWithGatesHeld());
     expect(walked).toEqual(['expand', 'dual-write', 'backfill', 'verify', 'switch-reads', 'contract', 'complete']);
     expect(fleet.flags.calls).toEqual([
       { flag: f.writeNew, enabled: true },
       { flag: f.readNew, enabled: true },
       { flag: f.writeOld, enabled: false },
     ]);
-    const err = await refusal(controller.advance(id, ops));
+    const err = await refusal(machine.advance(id, ops));
     expect(err.failing.map((g) => g.gate)).toEqual(['not-terminal']);
   });
 
@@ -130,21 +130,21 @@ describe('MigrationController', () => {
     await advanceWithGatesHeld();
     await advanceWithGatesHeld();
     await store.heartbeats.beat(heartbeat('i2', { writes: 1 }, { [f.writeNew]: false }), 60_000);
-    const err = await refusal(controller.advance(id, ops));
+    const err = await refusal(machine.advance(id, ops));
     expect(err.failing.map((g) => g.gate)).toEqual(['write-new-flag-seen', 'no-instance-writes-old']);
   });
 
   it('records flag flips as not applied when it has no FlagAdmin', async () => {
-    controller = make({ flags: undefined });
-    await controller.advance(id, ops);
+    machine = make({ flags: undefined });
+    await machine.advance(id, ops);
     await fleet.beat(store);
-    await controller.advance(id, ops);
+    await machine.advance(id, ops);
     const flagEntry = (await store.audit.list(id)).find((e) => e.action === 'flag');
     expect(flagEntry?.details).toEqual({ flag: f.writeNew, enabled: true, applied: false });
   });
 
   it('refuses to advance a started migration whose code changed, naming both checksums', async () => {
-    await controller.advance(id, ops);
+    await machine.advance(id, ops);
     await fleet.beat(store);
     const edited = fullNameMigration({ up: (doc) => ({ ...doc, fullName: String(doc['lastName']) }) });
     const editedController = make({ registry: MigrationRegistry.create([edited]) });
@@ -155,11 +155,11 @@ describe('MigrationController', () => {
   });
 
   it('records pause, resume and abort commands for the runners, with the actor', async () => {
-    await controller.command(id, 'pause', ops);
-    expect((await controller.state(id)).command).toBe('pause');
-    await controller.command(id, 'run', ops);
-    await controller.command(id, 'abort', { actor: 'bob', reason: 'bad data' });
-    expect((await controller.status(id)).command).toBe('abort');
+    await machine.command(id, 'pause', ops);
+    expect((await machine.state(id)).command).toBe('pause');
+    await machine.command(id, 'run', ops);
+    await machine.command(id, 'abort', { actor: 'bob', reason: 'bad data' });
+    expect((await machine.status(id)).command).toBe('abort');
     const audit = await store.audit.list(id);
     expect(audit.map((e) => [e.action, e.actor])).toEqual([
       ['pause', 'alice'],
@@ -170,9 +170,9 @@ describe('MigrationController', () => {
 
   it('records verify reports and backfill completion in the state and the audit log', async () => {
     const report = { at: new Date(), checked: 40, mismatches: 1, shadowMismatches: 2 };
-    await controller.recordVerify(id, report, ops);
-    await controller.recordBackfillDone(id, ops);
-    const state = await controller.state(id);
+    await machine.recordVerify(id, report, ops);
+    await machine.recordBackfillDone(id, ops);
+    const state = await machine.state(id);
     expect(state.verify).toEqual(report);
     expect(Date.now() - (state.backfillDoneAt?.getTime() ?? 0)).toBeLessThan(5_000);
     expect((await store.audit.list(id)).map((e) => [e.action, e.details])).toEqual([
@@ -191,8 +191,8 @@ describe('MigrationController', () => {
       }
       return save(state, expected);
     };
-    await expect(controller.advance(id, ops)).rejects.toThrow(/customers.full-name was changed by someone else meanwhile \(revision 0\)/);
-    expect((await controller.state(id)).command).toBe('pause');
+    await expect(machine.advance(id, ops)).rejects.toThrow(/customers.full-name was changed by someone else meanwhile \(revision 0\)/);
+    expect((await machine.state(id)).command).toBe('pause');
   });
 
   describe('markRolledBack', () => {
@@ -200,7 +200,7 @@ describe('MigrationController', () => {
       for (let i = 0; i < 5; i++) await advanceWithGatesHeld();
       expect(await phase()).toBe('switch-reads');
       fleet.flags.calls.length = 0;
-      await controller.markRolledBack(id, ops);
+      await machine.markRolledBack(id, ops);
       expect(await phase()).toBe('rolled-back');
       expect(fleet.flags.calls).toEqual([
         { flag: f.writeNew, enabled: false },
@@ -210,18 +210,18 @@ describe('MigrationController', () => {
     });
 
     it('clears a pause or abort so nothing stays stuck after the rollback', async () => {
-      await controller.command(id, 'abort', ops);
-      await controller.markRolledBack(id, ops);
-      expect((await controller.state(id)).command).toBe('run');
+      await machine.command(id, 'abort', ops);
+      await machine.markRolledBack(id, ops);
+      expect((await machine.state(id)).command).toBe('run');
     });
 
     it('refuses an irreversible migration past contract, saying which fields are gone', async () => {
       const irreversible = fullNameMigration({ down: undefined });
-      controller = make({ registry: MigrationRegistry.create([irreversible]) });
+      machine = make({ registry: MigrationRegistry.create([irreversible]) });
       for (let i = 0; i < 6; i++) await advanceWithGatesHeld();
       expect(await phase()).toBe('contract');
       const calls = fleet.flags.calls.length;
-      await expect(controller.markRolledBack(id, ops)).rejects.toThrow(
+      await expect(machine.markRolledBack(id, ops)).rejects.toThrow(
         'customers.full-name is irreversible: it has no down(), and in contract the old fields (firstName, lastName) are gone, so old readers cannot come back',
       );
       expect(await phase()).toBe('contract');
@@ -229,15 +229,15 @@ describe('MigrationController', () => {
     });
 
     it('allows an irreversible migration to roll back before contract', async () => {
-      controller = make({ registry: MigrationRegistry.create([fullNameMigration({ down: undefined })]) });
+      machine = make({ registry: MigrationRegistry.create([fullNameMigration({ down: undefined })]) });
       for (let i = 0; i < 3; i++) await advanceWithGatesHeld();
-      await controller.markRolledBack(id, ops);
+      await machine.markRolledBack(id, ops);
       expect(await phase()).toBe('rolled-back');
     });
 
     it('refuses to roll back twice', async () => {
-      await controller.markRolledBack(id, ops);
-      await expect(controller.markRolledBack(id, ops)).rejects.toThrow('customers.full-name is already rolled back');
+      await machine.markRolledBack(id, ops);
+      await expect(machine.markRolledBack(id, ops)).rejects.toThrow('customers.full-name is already rolled back');
     });
   });
 });

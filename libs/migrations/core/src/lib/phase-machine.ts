@@ -26,8 +26,8 @@ export interface Actor {
   reason: string;
 }
 
-/** Options for {@link MigrationController}. */
-export interface MigrationControllerOptions {
+/** Options for {@link PhaseMachine}. */
+export interface PhaseMachineOptions {
   registry: MigrationRegistry;
   store: ControlStore;
   probe: DataProbe;
@@ -51,11 +51,11 @@ export interface MigrationStatus {
 }
 
 /**
- * Moves migrations through their phases. A phase is left only when every gate holds; each change
+ * The phase state machine of migrations: moves each through its phases. A phase is left only when every gate holds; each change
  * is a compare-and-set on the stored state and lands in the audit log.
  */
-export class MigrationController {
-  constructor(private readonly options: MigrationControllerOptions) {}
+export class PhaseMachine {
+  constructor(private readonly options: PhaseMachineOptions) {}
 
   private get store() {
     return this.options.store;
