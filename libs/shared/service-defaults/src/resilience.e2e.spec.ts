@@ -47,6 +47,7 @@ describe('a service whose dependencies fail or stall', () => {
     ['a broken connection', () => new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed'), 'mongo'],
     ['a query out of time (MaxTimeMSExpired)', () => new MongoServerError({ code: 50, errmsg: 'operation exceeded time limit' }), 'mongo'],
     ['FerretDB interrupting a statement of a stalled server', () => new MongoServerError({ code: 1, codeName: 'InternalError', errmsg: '[msg_insert.go:168 handler.(*Handler).MsgInsert] [db.go:134 fsql.(*DB).InTransaction] interrupted (9)' }), 'mongo'],
+    ['FerretDB cancelling a find past its maxTimeMS', () => new MongoServerError({ code: 1, codeName: 'InternalError', errmsg: '[msg_find.go:344 handler.handleMaxTimeMSError] [query_iterator.go:79 sqlite.(*queryIterator).Next] context canceled after delay' }), 'mongo'],
     ['a wrapped network error', () => new Error('claiming documents failed', { cause: new MongoNetworkError('connect ECONNREFUSED') }), 'mongo'],
     ['a Redis connection that is down', () => new Error('Connection is closed.'), 'redis'],
   ])('answers 503 with Retry-After naming the dependency for %s, never 500', async (_what, failure, name) => {

@@ -42,11 +42,12 @@ const MONGO_UNREACHABLE = new Set([
 const MONGO_TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
- * FerretDB (SQLite) answers InternalError (1) when SQLite interrupted a statement (its deadline or
- * the client's connection went while the server was stalled or overloaded) or stayed busy: the
+ * FerretDB (SQLite) answers InternalError (1) when SQLite interrupted a statement or FerretDB
+ * cancelled it (its deadline or the client's connection went while the server was stalled or
+ * overloaded), or when SQLite stayed busy: the
  * operation did not complete, through no fault of the request.
  */
-const FERRETDB_INTERRUPTED = /\binterrupted \(9\)|database is locked \(5\)/;
+const FERRETDB_INTERRUPTED = /\binterrupted \(9\)|database is locked \(5\)|\bcontext canceled\b/;
 
 /** Duplicate key: a real conflict with data that exists, answered 409. */
 const MONGO_DUPLICATE_KEY = 11000;
