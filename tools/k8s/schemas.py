@@ -7,7 +7,9 @@ Here the "$id" goes and each "$ref" points at the _definitions.json in the same 
 """
 import json
 import os
+import shutil
 import sys
+import tempfile
 import zipfile
 
 PREFIX = "kubernetes_validate/kubernetes-json-schema/"
@@ -29,6 +31,8 @@ def fix(node):
 def main(wheel, out, versions):
     wanted = {f"v{v}-local{s}" for v in versions for s in ("", "-strict")}
     counts = {}
+    os.makedirs(out, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=out, prefix=".staging-")
     with zipfile.ZipFile(wheel) as z:
         for name in z.namelist():
             if not name.startswith(PREFIX) or not name.endswith(".json"):
@@ -38,7 +42,7 @@ def main(wheel, out, versions):
                 continue
             schema = json.loads(z.read(name))
             fix(schema)
-            tmp = os.path.join(out, folder + ".tmp")
+            tmp = os.path.join(staging, folder)
             os.makedirs(tmp, exist_ok=True)
             with open(os.path.join(tmp, file), "w") as f:
                 json.dump(schema, f)
@@ -48,12 +52,13 @@ def main(wheel, out, versions):
         sys.exit(f"the wheel has no schemas for {sorted(missing)}")
     for folder in sorted(wanted):
         final = os.path.join(out, folder)
-        if os.path.isdir(final):
-            for f in os.listdir(final):
-                os.remove(os.path.join(final, f))
-            os.rmdir(final)
-        os.rename(os.path.join(out, folder + ".tmp"), final)
+        try:
+            os.rename(os.path.join(staging, folder), final)
+        except OSError:
+            if not os.path.isdir(final):  # else another run put it there first
+                raise
         print(f"  {folder}: {counts[folder]} schemas")
+    shutil.rmtree(staging)
 
 
 if __name__ == "__main__":

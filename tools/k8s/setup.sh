@@ -29,14 +29,20 @@ command -v go >/dev/null 2>&1 || die "Go >= 1.24 is needed (https://go.dev/dl/)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# put SRC DIR: SRC becomes DIR in one rename, so DIR is either absent or complete. When another
+# run of this script got there first, its DIR is kept.
+put() {
+  mkdir -p "$(dirname "$2")"
+  mv -T "$1" "$2" 2>/dev/null || [ -d "$2" ] || die "could not move $1 to $2"
+}
+
 # go_install DIR MODULE/PATH@VERSION: `go install` into DIR, keeping DIR absent until it worked.
 go_install() {
   local dir=$1 pkg=$2 t=$SECONDS
   [ -d "$dir" ] && return 0
   say "building $pkg"
   GOBIN="$work/gobin-$(basename "$dir")" go install "$pkg" || die "go install $pkg failed"
-  mkdir -p "$(dirname "$dir")"
-  mv "$work/gobin-$(basename "$dir")" "$dir"
+  put "$work/gobin-$(basename "$dir")" "$dir"
   say "built $pkg in $((SECONDS - t)) s"
 }
 
@@ -92,8 +98,7 @@ cluster() {
     (cd "$src" && GOFLAGS=-mod=mod go build -ldflags "$ld" -o "$work/kubernetes/" \
       ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kube-scheduler ./cmd/kubectl) ||
       die "go build of Kubernetes $KUBERNETES_VERSION failed"
-    mkdir -p "$(dirname "$KUBERNETES_DIR")"
-    mv "$work/kubernetes" "$KUBERNETES_DIR"
+    put "$work/kubernetes" "$KUBERNETES_DIR"
     rm -rf "$src"
     say "built Kubernetes $KUBERNETES_VERSION in $((SECONDS - t)) s"
   fi
@@ -105,8 +110,7 @@ cluster() {
     sed -i -E '/^replace \($/,/^\)$/d' "$src/go.mod"
     mkdir -p "$work/etcd"
     (cd "$src" && GOFLAGS=-mod=mod go build -ldflags "-s -w" -o "$work/etcd/etcd" .) || die "go build of etcd $ETCD_VERSION failed"
-    mkdir -p "$(dirname "$ETCD_DIR")"
-    mv "$work/etcd" "$ETCD_DIR"
+    put "$work/etcd" "$ETCD_DIR"
     say "built etcd $ETCD_VERSION in $((SECONDS - t)) s"
   fi
   if [ ! -d "$KWOK_DIR" ]; then
@@ -121,8 +125,7 @@ cluster() {
       printf -- '---\n'
       cat "$f"
     done >"$work/kwok-bin/stages/stages.yaml"
-    mkdir -p "$(dirname "$KWOK_DIR")"
-    mv "$work/kwok-bin" "$KWOK_DIR"
+    put "$work/kwok-bin" "$KWOK_DIR"
   fi
 }
 
