@@ -1,7 +1,7 @@
 export { createMongoControlStore, controlCollectionNames, type MongoControlStoreOptions } from './lib/mongo-control.store';
 export {
   createMongoBackend,
-  restoreStep,
+  mongoUnexpandStep,
   jobFilter,
   belowVersionFilter,
   withAnyFieldFilter,

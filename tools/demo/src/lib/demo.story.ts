@@ -22,7 +22,7 @@ import { Timeline } from './timeline';
 import { documentCensus, readBack } from './verification';
 import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
 
-/** Options of {@link runDemo}. */
+/** Options of {@link DemoRun}. */
 export interface DemoOptions {
   /** Customers seeded at v1. */
   docs: number;
@@ -33,7 +33,7 @@ export interface DemoOptions {
   port: number;
   /** Instances of blue and of green. */
   instances: number;
-  /** Where latest.json, latest.md and latest.svg go. */
+  /** Where latest.json, latest.md and latest.svg go (main.ts: reports/demo/last-run unless --out). */
   outDir: string;
   /** Keep the temp directory (logs of every process) even when the run passes. */
   keepLogs: boolean;

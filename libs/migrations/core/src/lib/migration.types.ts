@@ -63,7 +63,10 @@ export interface MigrationDefinition<From extends Doc = Doc, To extends Doc = Do
   addedFields?: readonly string[];
 }
 
-/** The identifier of one live service instance, as heartbeats carry it. */
+/**
+ * What one build does with one target (collection or key pattern): the versions it can read and the
+ * version it writes now. A heartbeat carries one per target.
+ */
 export interface SchemaSupport {
   /** Lowest version this build can read. */
   readMin: number;

@@ -23,8 +23,8 @@ export interface MigrationBackend {
   target(def: MigrationDefinition, job: JobKind): JobTarget;
   /** Up to `size` items at version `from`, for round-trip checks and rate estimates. */
   sample(def: MigrationDefinition, size: number): Promise<{ id: string; doc: Doc }[]>;
-  /** Optional: a step that restores the exact pre-migration item (rollback before contract). */
-  restoreStep?(def: MigrationDefinition): (item: TargetItem) => Step;
+  /** Optional: the `unexpand` job's step (rollback before contract) restoring the exact pre-migration item; default: core's `unexpandStep`, which drops the added fields. */
+  unexpandStep?(def: MigrationDefinition): (item: TargetItem) => Step;
   /**
    * Optional: drops what only a rollback needs (the undo records); resolves how many records went.
    * Called once a migration is complete, and after a rollback has restored the data.
@@ -291,7 +291,7 @@ export class Migrator {
       case 'down':
         return downStep(def);
       case 'unexpand':
-        return this.options.backend.restoreStep?.(def) ?? unexpandStep(def);
+        return this.options.backend.unexpandStep?.(def) ?? unexpandStep(def);
     }
   }
 }

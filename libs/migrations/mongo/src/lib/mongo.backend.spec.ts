@@ -1,7 +1,7 @@
 import { TargetItem } from '@zdm/migrations-core';
 import { fullNameMigration } from '../test/customers.fixture';
 import { MongoCas, toTargetItem } from './mongo-collection.target';
-import { belowVersionFilter, jobFilter, restoreStep, withAnyFieldFilter } from './mongo.backend';
+import { belowVersionFilter, jobFilter, mongoUnexpandStep, withAnyFieldFilter } from './mongo.backend';
 import { UndoEntry } from './undo.log';
 
 const def = fullNameMigration();
@@ -24,8 +24,8 @@ describe('toTargetItem', () => {
   });
 });
 
-describe('restoreStep', () => {
-  const step = restoreStep(def);
+describe('mongoUnexpandStep', () => {
+  const step = mongoUnexpandStep(def);
 
   it('removes what up added and asks for an absent _v when the undo record says so', () => {
     const undo: UndoEntry = { versionAbsent: true, added: ['fullName'], changed: [], removed: [] };

@@ -50,7 +50,7 @@ export interface MongoBackendOptions {
 
 /** The mongo adapter: a {@link MigrationBackend} plus its undo log. */
 export interface MongoBackend extends MigrationBackend {
-  restoreStep(def: MigrationDefinition): (item: TargetItem) => Step;
+  unexpandStep(def: MigrationDefinition): (item: TargetItem) => Step;
   /** Drops the undo records of a migration once nothing can roll it back before contract any more. */
   clearUndo(migrationId: string): Promise<number>;
 }
@@ -139,7 +139,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
       const raws = await collectionOf(def).find(atFrom, { sort: { _id: 1 }, limit: size, batchSize: size }).toArray();
       return raws.map((raw) => toTargetItem(raw as Doc)).filter((item) => !item.malformed).map(({ id, doc }) => ({ id, doc }));
     },
-    restoreStep,
+    unexpandStep: mongoUnexpandStep,
     clearUndo: async (migrationId) => (undo ? undo.clear(migrationId) : 0),
   };
 }
@@ -151,7 +151,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
  * at the new version by the application (no undo record) loses `addedFields` and returns to `from`;
  * an older document that still carries one of them loses it and keeps its version.
  */
-export function restoreStep(def: MigrationDefinition): (item: TargetItem) => Step {
+export function mongoUnexpandStep(def: MigrationDefinition): (item: TargetItem) => Step {
   const fallback = unexpandStep(def);
   const added = def.addedFields ?? [];
   return (item) => {

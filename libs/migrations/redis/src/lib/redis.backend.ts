@@ -79,8 +79,8 @@ export function createRedisBackend(options: RedisBackendOptions): MigrationBacke
       }
       return [...found].map(([id, doc]) => ({ id, doc }));
     },
-    restoreStep(def) {
-      return restoreStep(def);
+    unexpandStep(def) {
+      return redisUnexpandStep(def);
     },
   };
 }
@@ -90,7 +90,7 @@ export function createRedisBackend(options: RedisBackendOptions): MigrationBacke
  * so it is kept byte for byte and only the newer key goes; without an old key, the new value minus
  * the added fields is written back under the old name. In value mode: the added fields are dropped.
  */
-function restoreStep(def: MigrationDefinition): (item: TargetItem) => Step {
+function redisUnexpandStep(def: MigrationDefinition): (item: TargetItem) => Step {
   const fallback = unexpandStep(def);
   if (def.target.kind !== 'redis' || def.target.versioning !== 'key-name') return fallback;
   return (item) => {

@@ -18,12 +18,13 @@ const DEFAULT_TIMEOUT_MS = 2_000;
 
 /**
  * The checks behind `GET /health/ready`. Any module can contribute one, typically from
- * `onModuleInit`:
+ * `onModuleInit`. The customers app registers its store like this (its mongoose `Connection` is
+ * provided under its own token; `@nestjs/mongoose`, and so `@InjectConnection`, is not used here):
  *
  * ```ts
- * constructor(private readonly readiness: ReadinessRegistry, @InjectConnection() private readonly db: Connection) {}
+ * constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection, private readonly readiness: ReadinessRegistry) {}
  * onModuleInit() {
- *   this.readiness.register('mongo', () => this.db.db!.admin().ping());
+ *   this.readiness.register('mongo', () => this.connection.db?.admin().ping().then(() => undefined), { timeoutMs: 1_000 });
  * }
  * ```
  *
