@@ -6,7 +6,9 @@
  *   naive  a cursor and one updateOne({_id}, {$set}) per document, like hand-written scripts;
  *   bulk   the same cursor and unconditional bulkWrite of the same $set in commands of 40 (the
  *          client-side upper bound; FerretDB 1.x hangs above ~100 statements per command).
- * Optionally (--rss-docs M) a separate zdm run over M documents measures only its peak RSS.
+ * Optionally (--rss-docs M) a separate zdm run over M documents measures only its peak RSS, and
+ * (--undo-off 1) a fourth method, zdm-no-undo, the zdm runner with the undo log off: the cost of
+ * keeping what a rollback before contract restores.
  * Ends with one JSON line on stdout, also written to bench/results/backfill.json.
  */
 import { Doc } from '@zdm/migrations-core';
@@ -27,14 +29,15 @@ import {
   writeResult,
 } from './bench-common.util';
 
-const USAGE = `usage: npm run bench:backfill -- [--docs 200000] [--seconds 0] [--batch 0] [--rss-docs 0] [--rss-seconds 0]
+const USAGE = `usage: npm run bench:backfill -- [--docs 200000] [--seconds 0] [--batch 0] [--undo-off 0] [--rss-docs 0] [--rss-seconds 0]
   --docs         v1 documents per method
   --seconds      time box per method (0: every method runs to the end)
   --batch        fixed zdm batch size (0: the throttle's own sizes, 500 first, then 50..2000 by latency)
+  --undo-off     1: also run zdm with the undo log off (method zdm-no-undo, after the others)
   --rss-docs     documents of the extra zdm run that only measures peak RSS (0: no such run)
   --rss-seconds  time box of that run (0: to the end)`;
 
-const opts = parseArgs({ docs: 200_000, seconds: 0, batch: 0, rssDocs: 0, rssSeconds: 0 }, USAGE);
+const opts = parseArgs({ docs: 200_000, seconds: 0, batch: 0, undoOff: 0, rssDocs: 0, rssSeconds: 0 }, USAGE);
 const BULK_CHUNK = 40;
 
 /** One method's run: documents written, wall seconds, and whether the time box ended it. */
@@ -100,8 +103,8 @@ async function bulk(collection: mongo.Collection, up: (doc: Doc) => Doc): Promis
   });
 }
 
-async function zdm(store: BenchStore, collection: string, seconds: number): Promise<{ run: MethodRun; child: ZdmChildResult & { sampledPeakRssMb: number } }> {
-  const child = await spawnZdmChild({ url: store.service.url, dbName: store.dbName, collection, batch: opts.batch || null, seconds }).result;
+async function zdm(store: BenchStore, collection: string, seconds: number, undoLog = true): Promise<{ run: MethodRun; child: ZdmChildResult & { sampledPeakRssMb: number } }> {
+  const child = await spawnZdmChild({ url: store.service.url, dbName: store.dbName, collection, batch: opts.batch || null, seconds, undoLog }).result;
   if (child.status !== 'done' && child.status !== 'stopped') throw new Error(`the zdm run ended ${child.status}`);
   return { run: methodRun(child.written, child.seconds, child.status === 'stopped'), child };
 }
@@ -120,8 +123,9 @@ async function main(): Promise<void> {
     const checks: Record<string, number> = {};
     let zdmChild: (ZdmChildResult & { sampledPeakRssMb: number }) | undefined;
 
-    for (const method of ['zdm', 'bulk', 'naive'] as const) {
-      const name = `bench_${method}`;
+    const methods = ['zdm', 'bulk', 'naive', ...(opts.undoOff ? (['zdm-no-undo'] as const) : [])] as const;
+    for (const method of methods) {
+      const name = `bench_${method.replace(/-/g, '_')}`;
       const collection = await seedCustomers(store, name, opts.docs);
       const { up } = fullNameMigration(name);
       const loadBefore = round(os.loadavg()[0]);
@@ -129,7 +133,8 @@ async function main(): Promise<void> {
         const { run, child } = await zdm(store, name, opts.seconds);
         runs[method] = run;
         zdmChild = child;
-      } else runs[method] = method === 'naive' ? await naive(collection, up) : await bulk(collection, up);
+      } else if (method === 'zdm-no-undo') runs[method] = (await zdm(store, name, opts.seconds, false)).run;
+      else runs[method] = method === 'naive' ? await naive(collection, up) : await bulk(collection, up);
       runs[method].loadAvg1m = [loadBefore, round(os.loadavg()[0])];
       checks[method] = await migrated(collection);
       log(`${method}: ${runs[method].written} written in ${runs[method].seconds} s = ${runs[method].docsPerSec} docs/s${runs[method].timeBoxed ? ' (time-boxed)' : ''}; ${checks[method]} at v2 with fullName`);
@@ -149,13 +154,14 @@ async function main(): Promise<void> {
     }
 
     const { zdm: z, naive: n, bulk: b } = runs;
+    const noUndo = runs['zdm-no-undo'];
     const child = zdmChild as ZdmChildResult & { sampledPeakRssMb: number };
     const zdmPeakRssMb = Math.max(child.peakRssMb, child.sampledPeakRssMb);
     writeResult('backfill', {
       bench: 'backfill',
       ...env,
       docs: opts.docs,
-      order: ['zdm', 'bulk', 'naive'],
+      order: methods,
       zdmBatchSize: opts.batch || null,
       zdmSettings: `runMongoJob backfill at the adapter's defaults: lease 15 s; throttle defaults (targetLatencyMs 200, maxPauseMs 2000, ${opts.batch ? `batch fixed at ${opts.batch}` : 'batch 500 first, then 50..2000'}); undo log on; claims (FerretDB) per batch until another writer is met, then in groups of 40; 40 statements per command; node ${ZDM_CHILD_NODE_FLAGS.join(' ')}`,
       bulkChunk: BULK_CHUNK,
@@ -165,6 +171,8 @@ async function main(): Promise<void> {
       zdmPeakRssMb,
       zdmVsBulk: round(z.docsPerSec / b.docsPerSec, 3),
       zdmVsNaive: round(z.docsPerSec / n.docsPerSec, 3),
+      zdmNoUndoDocsPerSec: noUndo ? noUndo.docsPerSec : null,
+      zdmVsNoUndo: noUndo ? round(z.docsPerSec / noUndo.docsPerSec, 3) : null,
       timeBoxedMethods: Object.entries(runs).filter(([, r]) => r.timeBoxed).map(([m]) => m),
       runs,
       zdmDetail: { ...child, peakRssMb: undefined, sampledPeakRssMb: undefined },

@@ -4,7 +4,8 @@
  * Plain TypeScript run by tools/scripts/run-ts.mjs; not part of any Nx project.
  */
 import { MongoService, indexFerretDbIds, startMongo } from '@zdm/dev-services';
-import { Doc, MigrationDefinition, defineMigration } from '@zdm/migrations-core';
+import { Doc, MigrationDefinition } from '@zdm/migrations-core';
+import { fullNameMigration as referenceMigration } from '@zdm/migrations-core/testing';
 import { mongo } from 'mongoose';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -84,17 +85,6 @@ export async function openStore(bench: string): Promise<BenchStore> {
   };
 }
 
-/** A stored v1 customer (no `_v`, no `_rev`). */
-export interface CustomerV1 extends Doc {
-  firstName: string;
-  lastName: string;
-}
-
-/** The same customer at v2. */
-export interface CustomerV2 extends Doc {
-  fullName: string;
-}
-
 /**
  * v1 customer number `i`, about 150 bytes of BSON; every tenth carries extra fields of other types
  * (array, embedded document, date, null), as a real collection would.
@@ -118,28 +108,16 @@ export async function seedCustomers(store: BenchStore, name: string, count: numb
   return collection;
 }
 
-/** firstName + lastName -> fullName, v1 -> v2 on `collection` (the expand step of a rename). */
+/**
+ * The reference migration of the specs (`fullNameMigration` of `@zdm/migrations-core/testing`:
+ * firstName + lastName -> fullName, v1 -> v2, with its verify) on the bench's own `collection`.
+ */
 export function fullNameMigration(collection: string): MigrationDefinition {
-  const def = defineMigration<CustomerV1, CustomerV2>({
+  return referenceMigration({
     id: `bench.full-name.${collection.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
-    description: 'firstName + lastName -> fullName',
     service: 'bench',
     target: { kind: 'mongo', collection },
-    from: 1,
-    to: 2,
-    up: (doc) => {
-      if (typeof doc.firstName !== 'string' || typeof doc.lastName !== 'string') throw new Error('firstName and lastName must be strings');
-      return { ...doc, fullName: `${doc.firstName} ${doc.lastName}` };
-    },
-    down: (doc) => {
-      const { fullName, ...rest } = doc;
-      const space = fullName.indexOf(' ');
-      return { ...rest, firstName: fullName.slice(0, space), lastName: fullName.slice(space + 1) };
-    },
-    removedFields: ['firstName', 'lastName'],
-    addedFields: ['fullName'],
   });
-  return def as unknown as MigrationDefinition;
 }
 
 /** Machine, store, Node and date fields every result carries. */
@@ -217,6 +195,8 @@ export interface ZdmChildOptions {
   throttle?: Doc;
   /** Stops the run after this many seconds (0: run to the end). */
   seconds: number;
+  /** The adapter's undo log (what a rollback before contract restores from). Default on. */
+  undoLog?: boolean;
 }
 
 /** What the child reports on its last stdout line. */
@@ -257,8 +237,8 @@ export interface ZdmChild {
 
 /**
  * V8 flags of the zdm child, as a service would run a migration: the old generation capped at 128 MB
- * and 2 MB semi-spaces. Without them V8 grows its heap lazily to about 290 MB although the live data
- * are O(batch) (measured: 310 MB peak at 200k documents without, 172 MB at 100k with).
+ * and 2 MB semi-spaces. Without them V8 grows its heap lazily although the live data are O(batch)
+ * (README.md has the peaks measured with and without).
  */
 export const ZDM_CHILD_NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=2'];
 

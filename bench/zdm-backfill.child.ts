@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     job: 'backfill',
     throttle: { ...sizes, ...options.throttle },
     signal: stop.signal,
+    backend: { undoLog: options.undoLog ?? true },
     onBatch: (e) => {
       latency += e.latencyMs;
       if (!firstBatchAt) {

@@ -47,8 +47,8 @@ export interface CollectionTargetOptions {
 
 /**
  * Single-document lookups by `_id` a target keeps in flight at once where it cannot use `$in`
- * (FerretDB). Reads there run side by side: re-reading a claimed group of 40 took 23.3 ms one at a
- * time and 9.3 ms with 8 in flight (20,000 documents, SQLite backend; 4: 11.2 ms, 40: 8.7 ms).
+ * (FerretDB). Reads there run side by side; bench/README.md ("Figures behind defaults") has the
+ * timings this number was chosen from.
  */
 const LOOKUPS_IN_FLIGHT = 8;
 
@@ -273,10 +273,9 @@ export class MongoCollectionTarget implements JobTarget {
    *
    * A group is the whole batch until the run meets another writer (a claim found held, or a
    * document changed or gone since it was read), and `maxOpsPerCommand` documents from then on.
-   * Whole batches save two commands per 40 documents (bench:backfill at 200,000: 862.3 against
-   * 715.2 docs/s) but hold every claim for the whole batch: with a claiming writer at 75 writes/s
-   * (backfill-at-scale, 20,000 documents, batch 500) that writer met 100 held claims instead of 3,
-   * and the backfill took 110.4 s instead of 68.2 s.
+   * Whole batches save two commands per `maxOpsPerCommand` documents but hold every claim for
+   * the whole batch, which a concurrent claiming writer then meets; bench/README.md ("Figures
+   * behind defaults") has the measurements behind the switch.
    */
   private async applyClaimed(claims: DocumentClaims, planned: PlannedWrite[], fence: () => void): Promise<string[]> {
     const missed: string[] = [];
