@@ -151,25 +151,35 @@ fi
 # --- schemathesis (OpenAPI conformance, `npm run contract`) ----------------------
 SCHEMATHESIS_VERSION=4.32.5
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/zdm/schemathesis-${SCHEMATHESIS_VERSION}"
+# CPython before 3.11.8 (and 3.12.0) can fail ast.parse deep in a stack with "SystemError: AST
+# constructor recursion depth mismatch" (gh-106905), which crashed a schemathesis run here (3.11.7).
+py_fixed='import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 12, 1) or (3, 11, 8) <= v < (3, 12) else 1)'
+pick_python() {
+  local c
+  local candidates=("${ZDM_PYTHON:-}" python3.13 python3.12)
+  if command -v pyenv >/dev/null 2>&1; then
+    for c in "$(pyenv root)"/versions/3.1[2-9]*/bin/python3; do candidates+=("$c"); done
+  fi
+  candidates+=(python3)
+  for c in "${candidates[@]}"; do
+    [ -n "$c" ] && "$c" -c "$py_fixed" 2>/dev/null && "$c" -c 'import venv, ensurepip' 2>/dev/null && { command -v "$c"; return; }
+  done
+  command -v python3 2>/dev/null || true
+}
 if [ "${ZDM_SETUP_SKIP_SCHEMATHESIS:-}" = 1 ]; then
   say "schemathesis: skipped (ZDM_SETUP_SKIP_SCHEMATHESIS=1)"
-elif [ -x "$venv/bin/schemathesis" ] && "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "version ${SCHEMATHESIS_VERSION}$"; then
-  say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis"
+elif [ -x "$venv/bin/schemathesis" ] && "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "version ${SCHEMATHESIS_VERSION}$" \
+  && { "$venv/bin/python" -c "$py_fixed" || [ -z "$(pick_python)" ] || ! "$(pick_python)" -c "$py_fixed"; }; then
+  say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis (Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())'))"
 else
-  PY=$(command -v python3 2>/dev/null || true)
+  PY=$(pick_python)
   [ -n "$PY" ] && "$PY" -c 'import venv, ensurepip' 2>/dev/null || die "python3 with venv is needed for schemathesis: apt-get install python3-venv (or set ZDM_SETUP_SKIP_SCHEMATHESIS=1)"
-  say "installing schemathesis ${SCHEMATHESIS_VERSION} into $venv (pip)"
+  "$PY" -c "$py_fixed" || say "warning: $PY is $("$PY" -c 'import platform; print(platform.python_version())'); before 3.11.8 a schemathesis run can crash on a CPython bug (gh-106905): set ZDM_PYTHON to a newer python3"
+  say "installing schemathesis ${SCHEMATHESIS_VERSION} into $venv (pip, $PY)"
   rm -rf "$venv"
   "$PY" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}" || die "pip install schemathesis==${SCHEMATHESIS_VERSION} failed (see above)"
   say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis"
-fi
-
-# --- Kubernetes tools -------------------------------------------------------------
-if [ "${ZDM_SETUP_SKIP_K8S:-}" = 1 ]; then
-  say "Kubernetes tools: skipped (ZDM_SETUP_SKIP_K8S=1)"
-else
-  bash tools/k8s/setup.sh all || die "tools/k8s/setup.sh failed (see above)"
 fi
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"
