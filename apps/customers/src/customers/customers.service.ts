@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { CustomersRepository, CustomerWriteConflictError, StoredCustomer, isUnreadableVersion } from '@zdm/customers-data-access';
+import { CustomersRepository, CustomerWriteConflictError, StoredCustomer } from '@zdm/customers-data-access';
 import {
   CUSTOMERS_COLLECTION,
   Customer,
@@ -15,7 +15,9 @@ import {
   storedShape,
 } from '@zdm/customers-domain';
 import { flagNames } from '@zdm/migrations-core';
+import { isUnreadableVersion, WriteDeadlineExceededError } from '@zdm/migrations-mongo';
 import { BuildSchemas, FLAG_SOURCE, FlagSource, MigrationMetrics } from '@zdm/migrations-nest';
+import { currentDeadline, DependencyUnavailableError, waitingOn } from '@zdm/service-defaults';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerPageResponse, CustomerResponse } from './dto/customer.response';
 import { ListCustomersQuery } from './dto/list-customers.query';
@@ -63,15 +65,21 @@ export function requestedName(body: UpdateCustomerDto, current?: Customer): { fi
 
 /**
  * Errors of the store as HTTP answers: a document this build cannot read is a 503 (this instance
- * must not serve it; its readiness says so too), and an update that kept losing races is a 409.
+ * must not serve it; its readiness says so too), an update that kept losing races is a 409, and a
+ * write whose deadline passed before it could be sent is a 503 naming `mongo` (nothing was written).
  */
 async function answering<T>(work: () => Promise<T>): Promise<T> {
+  // Every call here waits on the store: a request still in one at its deadline is a 503 naming it.
+  const done = waitingOn('mongo');
   try {
     return await work();
   } catch (err) {
     if (isUnreadableVersion(err)) throw new ServiceUnavailableException(err.message);
     if (err instanceof CustomerWriteConflictError) throw new ConflictException(err.message);
+    if (err instanceof WriteDeadlineExceededError) throw new DependencyUnavailableError('mongo', err.message);
     throw err;
+  } finally {
+    done();
   }
 }
 
@@ -129,14 +137,14 @@ export class CustomersService {
           marketingPreferences: body.marketingPreferences !== undefined ? body.marketingPreferences : now.marketingPreferences,
         };
         return storedShape(next, write);
-      }, write.version);
+      }, { version: write.version, deadline: currentDeadline() });
       return this.view(found(id, updated), read);
     });
   }
 
   remove(id: string): Promise<void> {
     return answering(async () => {
-      if (!(await this.customers.remove(id))) throw notFound(id);
+      if (!(await this.customers.remove(id, { deadline: currentDeadline() }))) throw notFound(id);
     });
   }
 

@@ -1,3 +1,2 @@
 export * from './lib/customers.repository';
 export * from './lib/customer.model';
-export { isUnreadableVersion, UnreadableVersionError } from '@zdm/migrations-mongo';

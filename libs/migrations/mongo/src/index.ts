@@ -23,5 +23,18 @@ export {
 } from './lib/schema-version.upcaster';
 export { versionedPlugin, stampUpdate, stampReplacement, type VersionedModelStatics, type VersionedPluginOptions } from './lib/versioned.plugin';
 export { runMongoJob, type RunMongoJobOptions } from './lib/mongo-job.runner';
+export {
+  createDocumentWriter,
+  beforeDeadlineFilter,
+  WriteConflictError,
+  WriteDeadlineExceededError,
+  type DocumentUpdateStep,
+  type DocumentWriter,
+  type DocumentWriterOptions,
+  type UpdateOptions,
+  type UpdateResult,
+  type WriteMode,
+  type WriteOptions,
+} from './lib/document.writer';
 export { DocumentClaims, claimsWhereNeeded, hasAtomicUpdates, type ClaimedDocuments, type DocumentClaimsOptions } from './lib/document.claims';
 export { isTransientLock, retryWhileLocked } from './lib/mongo-driver.util';

@@ -1,6 +1,6 @@
 import { CUSTOMERS_COLLECTION } from '@zdm/customers-domain';
 import type { Doc, MigrationRegistry } from '@zdm/migrations-core';
-import { claimsWhereNeeded, createUpcaster, versionedPlugin, type DocumentClaims, type UpcastEvent } from '@zdm/migrations-mongo';
+import { createDocumentWriter, createUpcaster, versionedPlugin, type UpcastEvent } from '@zdm/migrations-mongo';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { CustomersRepository } from './customers.repository';
@@ -44,13 +44,12 @@ export function createCustomersRepository(connection: Connection, options: Custo
   schema.plugin(versionedPlugin, versioned);
   const model = (connection.models['Customer'] ?? connection.model<Doc>('Customer', schema)) as Model<Doc>;
   const upcaster = createUpcaster(versioned);
-  let claims: (() => Promise<DocumentClaims | null>) | undefined;
   return new CustomersRepository({
     model,
     upcast: (raw) => upcaster.upcast(raw).doc,
     pin: (version, work) => (version === undefined ? work() : pinned.run(version, work)),
-    // The same claims (collection `zdm_claims`) as the migration runner's: decided at the first
-    // update, once the connection is open; none on MongoDB, whose conditional updates are atomic.
-    claims: () => (claims ??= claimsWhereNeeded(connection.db as mongo.Db, { atomicUpdates: options.atomicUpdates }))(),
+    // The migration runner's write seam (claims in `zdm_claims` where the server needs them),
+    // chosen at the first write, once the connection is open.
+    writer: createDocumentWriter(() => connection.db as mongo.Db, { atomicUpdates: options.atomicUpdates }),
   });
 }

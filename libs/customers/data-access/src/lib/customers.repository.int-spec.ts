@@ -1,8 +1,8 @@
 import { MigrationRegistry } from '@zdm/migrations-core';
 import { integrationServices } from '@zdm/dev-services';
-import { DocumentClaims } from '@zdm/migrations-mongo';
 import mongoose, { Connection } from 'mongoose';
 import { createCustomersRepository } from './customer.model';
+import { WriteDeadlineExceededError } from '@zdm/migrations-mongo';
 import { CustomersRepository, CustomerWriteConflictError } from './customers.repository';
 
 jest.setTimeout(30_000);
@@ -77,25 +77,61 @@ describe('CustomersRepository on FerretDB', () => {
     expect((await repository.findById(id))?.doc['lastName']).toBe('B');
   });
 
-  it('waits while another writer holds the claim on a customer, then applies its change on top', async () => {
+  it('with claims, waits for another writer that was mid-update when it began, then applies its change on top', async () => {
     // Claims forced, so that this runs the same on MongoDB (which needs none) as on FerretDB.
-    const claimed = createCustomersRepository(connection, { registry: MigrationRegistry.create([]), readMin: 1, readMax: 1, writeVersion: () => 1, atomicUpdates: false });
-    const { id } = await claimed.insert({ firstName: 'Held', lastName: 'B' });
-    const release = await new DocumentClaims(connection.db as mongoose.mongo.Db).take('customers', id);
-    expect(release).not.toBeNull();
-    const waiting = claimed.update(id, (c) => ({ set: { lastName: `${String(c.doc['lastName'])}+after` } }));
+    const forced = createCustomersRepository(connection, { registry: MigrationRegistry.create([]), readMin: 1, readMax: 1, writeVersion: () => 1, atomicUpdates: false });
+    const { id } = await forced.insert({ firstName: 'Held', lastName: 'B' });
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const holder = forced.update(id, async () => {
+      await gate;
+      return { set: { lastName: 'C' } };
+    });
     await new Promise((r) => setTimeout(r, 50));
-    // The holder writes while the update waits; the update must see that write.
-    await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $set: { lastName: 'C' }, $inc: { _rev: 1 } });
-    await release?.();
+    const waiting = forced.update(id, (c) => ({ set: { lastName: `${String(c.doc['lastName'])}+after` } }));
+    await new Promise((r) => setTimeout(r, 50));
+    open();
+    await holder;
     expect((await waiting)?.doc['lastName']).toBe('C+after');
+    expect(await connection.collection('zdm_claims').countDocuments()).toBe(0);
+  });
+
+  it('sends no part of an update or a delete whose deadline has passed, and says so', async () => {
+    const { id } = await repository.insert({ firstName: 'Late', lastName: 'Comer' });
+    let decided = 0;
+    const late = repository.update(id, () => (decided++, { set: { lastName: 'Never' } }), { deadline: Date.now() - 1 });
+    await expect(late).rejects.toBeInstanceOf(WriteDeadlineExceededError);
+    await expect(repository.remove(id, { deadline: Date.now() - 1 })).rejects.toBeInstanceOf(WriteDeadlineExceededError);
+    expect(decided).toBe(0);
+    expect((await repository.findById(id))?.doc['lastName']).toBe('Comer');
+    expect(await repository.update(id, () => ({ set: { lastName: 'InTime' } }), { deadline: Date.now() + 5_000 })).toMatchObject({ doc: { lastName: 'InTime' } });
+    expect(await repository.remove(id, { deadline: Date.now() + 5_000 })).toBe(true);
+  });
+
+  it('with claims, decides nothing once the deadline passed while another writer held the customer', async () => {
+    const claiming = createCustomersRepository(connection, { registry: MigrationRegistry.create([]), readMin: 1, readMax: 1, writeVersion: () => 1, atomicUpdates: false });
+    const { id } = await claiming.insert({ firstName: 'Slow', lastName: 'Holder' });
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const holder = claiming.update(id, async () => {
+      await gate;
+      return { set: { lastName: 'First' } };
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    let decided = 0;
+    const waiting = claiming.update(id, () => (decided++, { set: { lastName: 'Second' } }), { deadline: Date.now() + 150 });
+    await expect(waiting).rejects.toBeInstanceOf(WriteDeadlineExceededError);
+    open();
+    await holder;
+    expect(decided).toBe(0);
+    expect((await claiming.findById(id))?.doc['lastName']).toBe('First');
   });
 
   it('stamps the version a write was shaped for, even if the current write version changes meanwhile', async () => {
     const { id } = await repository.insert({ firstName: 'Pin', lastName: 'Ned' }, 1);
     writeVersion = 2; // a flag flip this build cannot even read: only the pinned version is used
     try {
-      const updated = await repository.update(id, () => ({ set: { lastName: 'Down' } }), 1);
+      const updated = await repository.update(id, () => ({ set: { lastName: 'Down' } }), { version: 1 });
       expect(updated?.storedVersion).toBe(1);
       await expect(repository.insert({ firstName: 'No', lastName: 'Pin' })).rejects.toThrow(/refusing to write customers at v2/);
     } finally {

@@ -1,6 +1,6 @@
 import type { Doc } from '@zdm/migrations-core';
 import { Types, type Model } from 'mongoose';
-import { retryWhileLocked, type DocumentClaims } from '@zdm/migrations-mongo';
+import { retryWhileLocked, WriteConflictError, type DocumentWriter } from '@zdm/migrations-mongo';
 
 /** A customer document as the repository hands it out: upcast, bookkeeping split from content. */
 export interface StoredCustomer {
@@ -27,6 +27,18 @@ export interface CustomerChange {
   unset?: readonly string[];
 }
 
+/** Per-call options of an update or a delete. */
+export interface CustomerWriteOptions {
+  /** Version to stamp (default: the current write version). Updates only. */
+  version?: number;
+  /**
+   * Epoch ms after which the write must not land, e.g. the HTTP request's deadline: nothing is
+   * sent once it has passed (`WriteDeadlineExceededError`), and a command already sent cannot be
+   * overtaken by a later writer's acknowledged write (see `DocumentWriter`).
+   */
+  deadline?: number;
+}
+
 /** Options of {@link CustomersRepository}. */
 export interface CustomersRepositoryOptions {
   /** The versioned customers model (its plugin stamps `_v` and bumps `_rev` on every write). */
@@ -35,11 +47,8 @@ export interface CustomersRepositoryOptions {
   upcast: (raw: Doc) => Doc;
   /** Runs a write with `version` pinned as the version the model stamps (none given: the current one). */
   pin?: <T>(version: number | undefined, work: () => Promise<T>) => Promise<T>;
-  /**
-   * Per-document claims to hold while updating, for servers without atomic conditional updates
-   * (FerretDB 1.x); resolves null where updates are atomic. Default: none needed.
-   */
-  claims?: () => Promise<DocumentClaims | null>;
+  /** How updates and deletes are made safe against racing writers on this server. */
+  writer: DocumentWriter;
   /** How often an update is retried when someone else wrote the document meanwhile. Default 8. */
   maxRetries?: number;
 }
@@ -61,13 +70,11 @@ export function isCustomerId(id: unknown): id is string {
 
 const BOOKKEEPING = ['_id', '_v', '_rev'] as const;
 
-/** A short, growing, jittered pause before retrying a lost race, so the winner can finish. */
-const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(attempt, 6)));
-
 /**
- * Customers in MongoDB. Reads are `lean()` and upcast in memory; updates are compare-and-set on
- * `_rev`, so two concurrent updates never lose one another's change, and a migration runner's
- * write in between is re-read rather than overwritten with stale values.
+ * Customers in MongoDB. Reads are `lean()` and upcast in memory; updates and deletes go through
+ * the {@link DocumentWriter}, so two concurrent updates never lose one another's change, a
+ * migration runner's write in between is re-read rather than overwritten with stale values, and a
+ * write never lands after its deadline behind a later acknowledged one.
  */
 export class CustomersRepository {
   private readonly model: Model<Doc>;
@@ -86,7 +93,7 @@ export class CustomersRepository {
 
   async findById(id: string): Promise<StoredCustomer | null> {
     if (!isCustomerId(id)) return null;
-    const raw = await this.model.findById(new Types.ObjectId(id)).lean<Doc>().exec();
+    const raw = await this.findRaw(id);
     return raw ? this.toStored(raw) : null;
   }
 
@@ -99,41 +106,45 @@ export class CustomersRepository {
   }
 
   /**
-   * Applies `change(current)` with compare-and-set on `_rev`, re-reading and recomputing when
-   * another writer got there first; stamped `version` (default: the current write version).
-   * Resolves null when the customer does not exist (any more).
+   * Applies `change(current)` only if nobody else wrote the customer since it was read, reading and
+   * recomputing otherwise. Resolves null when the customer does not exist (any more).
    */
-  async update(id: string, change: (current: StoredCustomer) => CustomerChange | Promise<CustomerChange>, version?: number): Promise<StoredCustomer | null> {
-    const claims = (await this.options.claims?.()) ?? null;
-    for (let attempt = 1; attempt <= this.maxRetries; attempt++) {
-      if (attempt > 1) await backOff(attempt);
-      const readFirst = claims ? null : await this.findById(id);
-      if (!claims && !readFirst) return null;
-      const release = claims ? await claims.take(this.model.collection.collectionName, id) : async () => undefined;
-      if (!release) continue;
-      try {
-        // Under a claim nobody else writes the document, so it is read again and written by `_id`
-        // alone (the only filter FerretDB hands to its storage); elsewhere `_rev` is compared-and-set.
-        const current = claims ? await this.findById(id) : readFirst;
-        if (!current) return null;
-        const { set, unset = [] } = await change(current);
-        const update: Doc = { $set: set };
-        if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
-        const filter = claims ? { _id: new Types.ObjectId(id) } : { _id: new Types.ObjectId(id), _rev: current.rev ?? { $exists: false } };
-        const updated = await retryWhileLocked(() => this.pin(version, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec()));
-        if (updated) return this.toStored(updated);
-      } finally {
-        await release();
-      }
+  async update(id: string, change: (current: StoredCustomer) => CustomerChange | Promise<CustomerChange>, options: CustomerWriteOptions = {}): Promise<StoredCustomer | null> {
+    if (!isCustomerId(id)) return null;
+    try {
+      const result = await this.options.writer.update(
+        this.model.collection.collectionName,
+        id,
+        {
+          read: () => this.findRaw(id),
+          decide: async (raw) => {
+            const { set, unset = [] } = await change(this.toStored(raw));
+            const update: Doc = { $set: set };
+            if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
+            return update;
+          },
+          write: (filter, update) => this.pin(options.version, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec()),
+        },
+        { deadline: options.deadline, maxAttempts: this.maxRetries },
+      );
+      if (!result) return null;
+      return this.toStored('written' in result ? result.written : result.unchanged);
+    } catch (err) {
+      if (err instanceof WriteConflictError) throw new CustomerWriteConflictError(id, err.attempts);
+      throw err;
     }
-    throw new CustomerWriteConflictError(id, this.maxRetries);
   }
 
   /** Deletes the customer; false when there was none. */
-  async remove(id: string): Promise<boolean> {
+  async remove(id: string, options: Pick<CustomerWriteOptions, 'deadline'> = {}): Promise<boolean> {
     if (!isCustomerId(id)) return false;
-    const { deletedCount } = await retryWhileLocked(() => this.model.deleteOne({ _id: new Types.ObjectId(id) }).exec());
-    return deletedCount === 1;
+    const _id = new Types.ObjectId(id);
+    const deleted = await this.options.writer.remove(this.model.collection.collectionName, id, _id, async (filter) => (await this.model.deleteOne(filter).exec()).deletedCount, options);
+    return deleted === 1;
+  }
+
+  private findRaw(id: string): Promise<Doc | null> {
+    return this.model.findById(new Types.ObjectId(id)).lean<Doc>().exec();
   }
 
   private pin<T>(version: number | undefined, work: () => Promise<T>): Promise<T> {
