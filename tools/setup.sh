@@ -9,6 +9,8 @@
 #   - the Kubernetes tools deploy/k8s is checked with (tools/k8s/setup.sh; about 5 minutes of Go
 #     builds the first time)
 #   - schemathesis (PyPI) in a Python venv, for `npm run contract` (OpenAPI conformance)
+#   - podman, the docker compose plugin and a local Debian base image, for the compose stack
+#     (tools/containers/setup.sh; ZDM_SETUP_SKIP_CONTAINERS=1 skips it)
 # Idempotent: when everything is present it only checks (a second or so).
 # Environment: FERRETDB_BIN (use this binary), ZDM_SETUP_SKIP_FERRETDB=1 (skip FerretDB),
 #              ZDM_SETUP_SKIP_ATOMIC=1 (skip mongo-java-server),
@@ -180,6 +182,13 @@ else
   "$PY" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}" || die "pip install schemathesis==${SCHEMATHESIS_VERSION} failed (see above)"
   say "schemathesis ${SCHEMATHESIS_VERSION}: $venv/bin/schemathesis"
+fi
+
+# --- containers (the compose stack on podman) -------------------------------------
+if [ "${ZDM_SETUP_SKIP_CONTAINERS:-}" = 1 ]; then
+  say "containers: skipped (ZDM_SETUP_SKIP_CONTAINERS=1)"
+else
+  bash tools/containers/setup.sh
 fi
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"
