@@ -14,6 +14,7 @@ import { LoadGenerator } from './load-generator';
 import { isFailure } from './load.model';
 import type { LoadResultMessage } from './load.protocol';
 import { NginxLoadBalancer, summarizeAccessLog } from './nginx.load-balancer';
+import { InProcessOrchestration } from './orchestration';
 import { freePort, sleep } from './os.util';
 import { ProcessSupervisor } from './process-supervisor';
 import { DemoReport, FaultRecord, buildReport, renderSummary } from './report';
@@ -189,19 +190,22 @@ export class DemoRun {
     this.cleanups.push(async () => clearInterval(progress));
     t.enterPhase(phaseLabel(this.defs, this.defs[0].id, 'pending'), this.defs[0].id);
 
-    // The orchestrator: the zdm CLI, as an operator would run it.
+    // The orchestrator: the core Orchestrator in this process for the phase changes, and the zdm CLI
+    // in child processes (as an operator would run it) for the walks a fault may kill.
     // The throttle grows batches while they stay under the target latency and halves them above it;
     // a batch must also finish well within the lease (the runner renews it between batches).
     const zdm = this.zdmDriver(mongoSvc.url, dbName, unleash.url, unleash.adminToken, Math.min(200, Math.max(20, Math.ceil(o.docs / 20))));
+    const orchestration = new InProcessOrchestration({ db, migrations: this.defs, flags: admin, minInstances: o.instances, actor: 'demo', onEvent: (e) => this.onZdmEvent(e) });
 
     // 5.-8. The migrations, within the walk deadline; the proof below runs either way.
     const walkDeadline = setTimeout(() => {
       this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (last phase: ${t.currentPhase ?? 'none'})`;
       this.say(`deadline: ${this.incomplete}; stopping the runners`);
       zdm.stopAll(this.incomplete);
+      orchestration.abort();
     }, o.walkTimeoutMs);
     try {
-      await this.migrate(zdm, fleet, greenRecipe, blue, watcher, unleashProxy, db, startColor);
+      await this.migrate(zdm, orchestration, fleet, greenRecipe, blue, watcher, unleashProxy, db, startColor);
     } catch (err) {
       // Whatever stopped the walk (the deadline, an instance that never got ready, a refused gate),
       // the load still stops and the proof still runs: the report says what happened, in numbers.
@@ -225,7 +229,7 @@ export class DemoRun {
     const census = await t.stage('count documents in the database', () =>
       documentCensus(db, COLLECTION, finalVersion, [...new Set(this.defs.flatMap((d) => d.removedFields ?? []))]),
     );
-    const audit = await t.stage('read the audit log', () => this.auditSummary(zdm));
+    const audit = await t.stage('read the audit log', () => this.auditSummary(orchestration));
     for (const f of this.faults) Object.assign(f, requestsDuring(loadResult, f));
     const access = summarizeAccessLog(readFileSync(lb.accessLog, 'utf8'));
 
@@ -263,6 +267,7 @@ export class DemoRun {
   /** Steps 5 to 8: expand and green, the switch, dual-write with Unleash cut, then every phase with faults. */
   private async migrate(
     zdm: ZdmDriver,
+    orchestration: InProcessOrchestration,
     fleet: CustomersFleet,
     greenRecipe: LaunchRecipe,
     blue: CustomerInstance[],
@@ -275,7 +280,7 @@ export class DemoRun {
     const t = this.timeline;
     const [first, ...rest] = this.defs;
     // 5. Expand: declare it, then deploy green (reads every version, writes v1 until the flags say otherwise).
-    await t.stage(`zdm advance ${first.id} (pending -> expand)`, () => zdm.run(['advance', first.id], 'green is being deployed: it reads every version and still writes v1'));
+    await t.stage(`advance ${first.id} (pending -> expand)`, () => orchestration.advance(first.id, 'green is being deployed: it reads every version and still writes v1'));
     const green = await t.stage(`green x${o.instances} up (reads v1..v${this.finalVersion()}, writes v1)`, () => startColor(greenRecipe, 'green'));
 
     // 6. The switch, then blue drains and stops.
@@ -290,7 +295,7 @@ export class DemoRun {
     });
 
     // 7. Dual-write, with Unleash unreachable for a while.
-    await t.stage(`zdm advance ${first.id} (expand -> dual-write)`, () => zdm.run(['advance', first.id, '--flags-timeout', '60'], 'every live instance reads v2: turn dual-write on'));
+    await t.stage(`advance ${first.id} (expand -> dual-write)`, () => orchestration.advance(first.id, 'every live instance reads v2: turn dual-write on', 60_000));
     await t.stage(`Unleash unreachable for ${o.unleashOutageMs / 1000} s during dual-write`, () => this.unleashOutage(unleashProxy, db, green));
 
     // 8. The rest of the walk, with a green instance stopped and the runner killed mid-backfill.
@@ -542,12 +547,11 @@ export class DemoRun {
     });
   }
 
-  private async auditSummary(zdm: ZdmDriver): Promise<{ entries: number; byAction: Record<string, number> }> {
+  private async auditSummary(orchestration: InProcessOrchestration): Promise<{ entries: number; byAction: Record<string, number> }> {
     const byAction: Record<string, number> = {};
     let entries = 0;
     for (const def of this.defs) {
-      const result = await zdm.run(['audit', def.id, '--limit', '100000'], 'demo report');
-      for (const e of result['entries'] as { action: string }[]) {
+      for (const e of await orchestration.audit(def.id)) {
         entries++;
         byAction[e.action] = (byAction[e.action] ?? 0) + 1;
       }

@@ -41,7 +41,10 @@ export interface ZdmDriverOptions {
 
 /**
  * Runs the `zdm` CLI (apps/zdm) as child processes with `--json`, as an operator or a CI job
- * would, so that the runner can be SIGKILLed like any real process and resumed by the next command.
+ * would. Every decision (which job a phase runs, when to advance, waiting for the flags) is the
+ * `Orchestrator` of `@zdm/migrations-core`, which the CLI only wires and renders; the demo runs it
+ * in child processes so that the runner can be SIGKILLed like any real process and resumed by the
+ * next command, which an in-process call could not survive.
  */
 export class ZdmDriver {
   private count = 0;
