@@ -6,16 +6,29 @@ import { customersConfig } from './customers.config';
 /** Injection token of the service's mongoose connection. */
 export const MONGO_CONNECTION = Symbol('customers:MONGO_CONNECTION');
 
+/** How long startup keeps trying to reach MongoDB before it fails naming the reason. */
+const STARTUP_CONNECT_MS = 30_000;
+
 /**
- * Opens the connection; startup fails with the reason when MongoDB cannot be reached. Reads made
- * during a request carry its time left as `maxTimeMS`, and a request still waiting on any command
- * at its deadline is answered 503 naming `mongo`.
+ * Opens the connection; startup fails with the reason when MongoDB cannot be reached within
+ * {@link STARTUP_CONNECT_MS} (it keeps trying meanwhile: a slow store under load did not answer
+ * one 2 s server selection, and the instance then failed to start). Requests give up on server
+ * selection after 2 s (a 503 naming mongo); reads carry the time left as `maxTimeMS`, and a
+ * request still waiting on any command at its deadline is answered 503 naming `mongo`.
  */
 export async function openConnection(config: ServiceConfig<typeof customersConfig>): Promise<Connection> {
-  const connection = mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2_000, monitorCommands: true });
-  connection.plugin(mongooseDeadlinePlugin, { dependency: 'mongo' });
-  trackMongoCommands(connection.getClient(), 'mongo');
-  return connection.asPromise();
+  const giveUpAt = Date.now() + STARTUP_CONNECT_MS;
+  for (;;) {
+    const connection = mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 2_000, monitorCommands: true });
+    connection.plugin(mongooseDeadlinePlugin, { dependency: 'mongo' });
+    trackMongoCommands(connection.getClient(), 'mongo');
+    try {
+      return await connection.asPromise();
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      if (Date.now() >= giveUpAt || (error as Error).name !== 'MongooseServerSelectionError') throw error;
+    }
+  }
 }
 
 /** Registers the `mongo` readiness check, and closes the connection last (after heartbeats are removed). */
