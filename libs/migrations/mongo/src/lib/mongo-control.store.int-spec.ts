@@ -1,4 +1,8 @@
 import { describeControlStore } from '@zdm/migrations-core/testing';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useTestMongo } from '../test/ferretdb.fixture';
 import { controlCollectionNames, createMongoControlStore } from './mongo-control.store';
@@ -38,5 +42,49 @@ describe('createMongoControlStore on its database', () => {
     expect(await index(names.audit)).toContain('zdm_audit_by_migration');
     expect(await index(names.quarantine)).toContain('zdm_quarantine_by_migration');
     expect(await index(names.heartbeats)).toContain('zdm_expiry');
+  });
+});
+
+/** A lease-racer child process (test/lease-racer.fixture.ts) and its answers, one per race. */
+function startRacer(owner: string) {
+  const root = resolve(__dirname, '../../../../..');
+  const proc = spawn(
+    resolve(root, 'node_modules/.bin/node'),
+    ['-r', '@swc-node/register', resolve(__dirname, '../test/lease-racer.fixture.ts'), '--url', mongo.url, '--db', mongo.dbName, '--owner', owner],
+    { cwd: root, env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json' }, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const answers: { key?: string; won?: boolean; token?: number | null; ready?: boolean }[] = [];
+  createInterface({ input: proc.stdout as Readable }).on('line', (line) => answers.push(JSON.parse(line)));
+  return { owner, proc, answers, race: (key: string, at: number) => proc.stdin?.write(JSON.stringify({ key, at }) + '\n') };
+}
+
+describe('lease acquisition between processes', () => {
+  it('gives an expired lease to exactly one of two processes racing for it, every time (40 races)', async () => {
+    const racers = [startRacer('racer-a'), startRacer('racer-b')];
+    try {
+      const until = async (what: string, holds: () => boolean) => {
+        for (const end = Date.now() + 60_000; !holds(); await sleep(5)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      };
+      await until('both racers to connect', () => racers.every((r) => r.answers.some((a) => a.ready)));
+      const store = createMongoControlStore(mongo.db);
+      const rounds: { key: string; winners: string[]; tokens: (number | null | undefined)[] }[] = [];
+      for (let round = 1; round <= 40; round++) {
+        const key = `race-${round}`;
+        // An expired lease: taken once (token 1), for 1 ms.
+        expect(await store.leases.acquire(key, 'gone', 1)).toMatchObject({ token: 1 });
+        await sleep(5);
+        const at = Date.now() + 40;
+        for (const racer of racers) racer.race(key, at);
+        await until(`both answers for ${key}`, () => racers.every((r) => r.answers.some((a) => a.key === key)));
+        const answers = racers.map((r) => ({ owner: r.owner, ...r.answers.find((a) => a.key === key) }));
+        rounds.push({ key, winners: answers.filter((a) => a.won).map((a) => a.owner), tokens: answers.filter((a) => a.won).map((a) => a.token) });
+      }
+      const wins = (owner: string) => rounds.filter((r) => r.winners.includes(owner)).length;
+      console.info(`lease race: ${rounds.length} races, racer-a won ${wins('racer-a')}, racer-b won ${wins('racer-b')}, ${rounds.filter((r) => r.winners.length !== 1).length} with no or two winners`);
+      expect(rounds.filter((r) => r.winners.length !== 1)).toEqual([]);
+      expect(rounds.every((r) => r.tokens[0] === 2)).toBe(true);
+    } finally {
+      for (const racer of racers) racer.proc.kill();
+    }
   });
 });

@@ -3,13 +3,12 @@ import type {
   Checkpoint,
   ControlStore,
   InstanceHeartbeat,
-  Lease,
   MigrationState,
   QuarantineEntry,
   SchemaSupport,
 } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
-import { AnyIdCollection, AnyIdDocument, anyIdCollection, isDuplicateKey, once } from './mongo-driver.util';
+import { AnyIdCollection, AnyIdDocument, anyIdCollection, isDuplicateKey, once, retryWhileLocked } from './mongo-driver.util';
 
 type Db = mongo.Db;
 
@@ -26,6 +25,7 @@ export function controlCollectionNames(prefix = 'zdm_') {
   return {
     state: `${prefix}migrations`,
     leases: `${prefix}leases`,
+    leaseEpochs: `${prefix}lease_epochs`,
     audit: `${prefix}audit`,
     quarantine: `${prefix}quarantine`,
     heartbeats: `${prefix}heartbeats`,
@@ -41,13 +41,16 @@ const NOT_IMPLEMENTED = 238;
  * details) are stored as values, never as field names, so they may contain dots.
  *
  * Compare-and-set relies on single-document atomicity. MongoDB has it; FerretDB 1.x on SQLite
- * does not (an update reads and writes in separate steps), so two writers racing on the very same
- * record there can both succeed.
+ * does not (an update reads and writes in separate steps), so leases are not taken with a
+ * conditional update: each acquisition inserts an epoch record `<key>#<token>` into
+ * `zdm_lease_epochs`, and a unique insert is atomic on both, so two processes racing for one
+ * expired lease never both get it.
  */
 export function createMongoControlStore(db: Db, options: MongoControlStoreOptions = {}): ControlStore {
   const names = controlCollectionNames(options.prefix);
   const states = anyIdCollection(db, names.state);
   const leases = anyIdCollection(db, names.leases);
+  const epochs = anyIdCollection(db, names.leaseEpochs);
   const audit = anyIdCollection(db, names.audit);
   const quarantine = anyIdCollection(db, names.quarantine);
   const heartbeats = anyIdCollection(db, names.heartbeats);
@@ -92,15 +95,22 @@ export function createMongoControlStore(db: Db, options: MongoControlStoreOption
       acquire: (key, owner, ttlMs) =>
         write(async () => {
           const now = new Date();
-          const free = { _id: key, $or: [{ owner: null }, { owner }, { expiresAt: { $lte: now } }] };
-          const take = { $set: { owner, expiresAt: new Date(now.getTime() + ttlMs) }, $inc: { token: 1 } };
+          const current = await leases.findOne({ _id: key });
+          const holder = current?.['owner'] as string | null | undefined;
+          if (holder && holder !== owner && (current?.['expiresAt'] as Date) > now) return null;
+          const token = ((current?.['token'] as number | undefined) ?? 0) + 1;
+          // Each token is taken by inserting its epoch record: an insert of a unique _id is atomic on
+          // every server (FerretDB 1.x included), so of two processes that read the same free lease
+          // exactly one gets the token; the other finds the _id taken.
           try {
-            return toLease(await leases.findOneAndUpdate(free, take, { upsert: true, returnDocument: 'after' }));
+            await retryWhileLocked(() => epochs.insertOne({ _id: `${key}#${token}`, key, owner, at: now }));
           } catch (err) {
-            // The upsert found a lease held by someone else (or lost the race to create it).
-            if (!isDuplicateKey(err)) throw err;
-            return toLease(await leases.findOneAndUpdate(free, take, { returnDocument: 'after' }));
+            if (isDuplicateKey(err)) return null;
+            throw err;
           }
+          const expiresAt = new Date(now.getTime() + ttlMs);
+          await retryWhileLocked(() => leases.updateOne({ _id: key }, { $set: { owner, token, expiresAt } }, { upsert: true }));
+          return { key, owner, token, expiresAt };
         }),
       renew: (lease, ttlMs) =>
         write(async () => {
@@ -206,11 +216,6 @@ function toState(doc: AnyIdDocument | null): MigrationState | null {
   if (!doc) return null;
   const { _id, ...rest } = doc;
   return { id: _id as string, ...rest } as MigrationState;
-}
-
-function toLease(doc: AnyIdDocument | null): Lease | null {
-  if (!doc) return null;
-  return { key: doc['_id'] as string, owner: doc['owner'] as string, token: doc['token'] as number, expiresAt: doc['expiresAt'] as Date };
 }
 
 function toAuditEntry(doc: Omit<AnyIdDocument, '_id'>): AuditEntry {
