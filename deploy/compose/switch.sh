@@ -13,7 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 export COMPOSE_FILE="${COMPOSE_FILE:-$here/compose.yml:$here/compose.green.yml}"
 compose() { docker compose --project-directory "$here" "$@"; }
 
-compose up -d --wait "customers-$to"
+# --no-recreate: what runs stays as it is (podman's Docker API makes compose see every running
+# container as changed, and it would recreate the dependencies).
+compose up -d --wait --no-recreate "customers-$to"
 compose exec -T nginx sh -ec "
   cd /etc/nginx/upstreams
   cp active.conf active.conf.previous

@@ -4,7 +4,7 @@
 #   tools/containers/engine.sh stop    # stops both (containers are left to `docker compose down`)
 #   eval "$(tools/containers/engine.sh env)"   # DOCKER_HOST, CONTAINERS_CONF
 # Podman schedules HEALTHCHECKs with systemd timers; without systemd a loop here runs
-# `podman healthcheck run` for every running container that has one, every second.
+# `podman healthcheck run` for every running container that has one, every 2 seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . tools/containers/env.sh
@@ -30,7 +30,7 @@ start)
           podman healthcheck run "$id" >/dev/null 2>&1 &
         done
         wait
-        sleep 1
+        sleep 2
       done' >"$dir/healthchecks.log" 2>&1 &
     echo $! >"$dir/healthchecks.pid"
   fi

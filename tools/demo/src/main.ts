@@ -3,9 +3,10 @@
 // in reports/demo/last-run/latest.{json,md,svg} (ignored by git); `--publish` also replaces the
 // committed reference report, reports/demo/latest.{json,md,svg}. Exit 0 when the report proves zero downtime, 1 when it
 // does not, 2 on bad usage, 3 when the run itself broke, 130 on Ctrl-C. See docs/tutorials/01-split-a-field.md.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
+import { whole } from './lib/cli-args';
 import { ROOT } from './lib/customers.fleet';
 import { DemoRun } from './lib/demo.story';
 
@@ -14,14 +15,6 @@ const PUBLISHED_DIR = path.join(ROOT, 'reports', 'demo');
 
 const started = performance.now();
 const log = (line: string) => process.stderr.write(`[demo ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
-
-function whole(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
 
 const program = new Command('demo')
   .description('Blue-green migration of the customers service under live load, with injected faults; writes reports/demo/last-run/latest.{json,md,svg}')

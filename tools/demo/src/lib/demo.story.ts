@@ -17,7 +17,7 @@ import { NginxLoadBalancer, summarizeAccessLog } from './nginx.load-balancer';
 import { InProcessOrchestration } from './orchestration';
 import { freePort, sleep } from './os.util';
 import { ProcessSupervisor } from './process-supervisor';
-import { DemoReport, FaultRecord, buildReport, renderSummary } from './report';
+import { DemoReport, FaultRecord, MigrationRecord, buildReport, renderSummary } from './report';
 import { seedCustomers } from './seed';
 import { Timeline } from './timeline';
 import { documentCensus, readBack } from './verification';
@@ -53,7 +53,7 @@ const SERVICE = 'customers';
 const COLLECTION = 'customers';
 
 /** Names phases for the report: the first migration's as they are, later ones as `<short id>:<phase>`. */
-function phaseLabel(defs: readonly MigrationDefinition[], id: string, phase: string): string {
+export function phaseLabel(defs: readonly MigrationDefinition[], id: string, phase: string): string {
   return defs[0]?.id === id ? phase : `${id.replace(/^customers\./, '')}:${phase}`;
 }
 
@@ -242,14 +242,7 @@ export class DemoRun {
       services: describeServices(services),
       stages: t.stages,
       phases: t.phases,
-      migrations: this.defs.map((d) => ({
-        id: d.id,
-        strategy: JSON.stringify(strategyOf(d)),
-        from: d.from,
-        to: d.to,
-        removedFields: [...(d.removedFields ?? [])],
-        phases: t.phases.filter((p) => p.migration === d.id),
-      })),
+      migrations: migrationRecords(this.defs, t.phases),
       load: loadResult,
       readBack: back,
       census,
@@ -560,28 +553,58 @@ export class DemoRun {
   }
 
   private writeReport(report: DemoReport, load: LoadResultMessage) {
-    const files = this.reportFiles;
-    mkdirSync(this.options.outDir, { recursive: true });
-    writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(files.markdown, renderSummary(report, path.basename(files.chart)));
-    const verdict = report.ok ? 'zero failed requests, zero lost writes' : report.failures.join('; ');
-    writeFileSync(
-      files.chart,
-      renderChart({
-        title: `customers: blue-green migration under ${report.options.rps} req/s (${report.ok ? 'passed' : 'FAILED'})`,
-        subtitle: `${report.requests.total.toLocaleString('en-US')} requests, p99 ${report.latencyMs.p99} ms; ${verdict}`,
-        // The last second is cut short by the stop of the load: it would draw a drop that did not happen.
-        seconds: report.perSecond.slice(0, -1),
-        startedAt: load.startedAt,
-        phases: report.phases,
-        markers: this.timeline.markers,
-      }),
-    );
+    writeReportFiles(this.reportFiles, report, load, this.timeline.markers);
   }
 }
 
+/** The report's record of each migration: its strategy, versions and the phases it went through. */
+export function migrationRecords(defs: readonly MigrationDefinition[], phases: Timeline['phases']): MigrationRecord[] {
+  return defs.map((d) => ({
+    id: d.id,
+    strategy: JSON.stringify(strategyOf(d)),
+    from: d.from,
+    to: d.to,
+    removedFields: [...(d.removedFields ?? [])],
+    phases: phases.filter((p) => p.migration === d.id),
+  }));
+}
+
+/** Entries of every migration's audit log (`zdm audit`), counted by action. */
+export async function auditSummary(zdm: ZdmDriver, defs: readonly MigrationDefinition[], reason: string): Promise<{ entries: number; byAction: Record<string, number> }> {
+  const byAction: Record<string, number> = {};
+  let entries = 0;
+  for (const def of defs) {
+    const result = await zdm.run(['audit', def.id, '--limit', '100000'], reason);
+    for (const e of result['entries'] as { action: string }[]) {
+      entries++;
+      byAction[e.action] = (byAction[e.action] ?? 0) + 1;
+    }
+  }
+  return { entries, byAction };
+}
+
+/** Writes the report as JSON, as a Markdown summary and as a chart (the same three files for every run of the story). */
+export function writeReportFiles(files: { json: string; markdown: string; chart: string }, report: DemoReport, load: LoadResultMessage, markers: Timeline['markers']): void {
+  mkdirSync(path.dirname(files.json), { recursive: true });
+  writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(files.markdown, renderSummary(report, path.basename(files.chart)));
+  const verdict = report.ok ? 'zero failed requests, zero lost writes' : report.failures.join('; ');
+  writeFileSync(
+    files.chart,
+    renderChart({
+      title: `customers: blue-green migration under ${report.options.rps} req/s (${report.ok ? 'passed' : 'FAILED'})`,
+      subtitle: `${report.requests.total.toLocaleString('en-US')} requests, p99 ${report.latencyMs.p99} ms; ${verdict}`,
+      // The last second is cut short by the stop of the load: it would draw a drop that did not happen.
+      seconds: report.perSecond.slice(0, -1),
+      startedAt: load.startedAt,
+      phases: report.phases,
+      markers,
+    }),
+  );
+}
+
 /** Requests that started while a fault lasted, and how many of them failed. */
-function requestsDuring(load: LoadResultMessage, f: FaultRecord): { requestsDuring: number; failedDuring: number } {
+export function requestsDuring(load: LoadResultMessage, f: FaultRecord): { requestsDuring: number; failedDuring: number } {
   const from = Date.parse(f.at) - load.startedAt;
   const to = Date.parse(f.endedAt ?? f.at) - load.startedAt;
   let requests = 0;

@@ -37,6 +37,11 @@ export interface ZdmDriverOptions {
   globals?: string[];
   /** Every JSON line of every command, as it comes. */
   onEvent?: (event: ZdmEvent, invocation: string) => void;
+  /**
+   * How to start the CLI, given the invocation's name (e.g. to name its container). Default: this
+   * checkout's apps/zdm under Node with @swc-node/register.
+   */
+  launch?: (name: string) => { command: string; args: string[] };
 }
 
 /**
@@ -59,9 +64,9 @@ export class ZdmDriver {
     if (this.blocked) throw new Error(`zdm ${args.join(' ')} not started: ${this.blocked}`);
     const name = `zdm-${++this.count}-${args[0]}`;
     let result: ZdmEvent | null = null;
-    const cli = ['-r', '@swc-node/register', path.join(ROOT, 'apps', 'zdm', 'src', 'main.ts')];
+    const cli = this.options.launch?.(name) ?? { command: process.execPath, args: ['-r', '@swc-node/register', path.join(ROOT, 'apps', 'zdm', 'src', 'main.ts')] };
     const globals = ['--config', this.options.config, '--json', '--actor', this.options.actor, '--reason', reason, ...(this.options.globals ?? [])];
-    const proc = this.options.supervisor.start(name, process.execPath, [...cli, ...globals, ...args], {
+    const proc = this.options.supervisor.start(name, cli.command, [...cli.args, ...globals, ...args], {
       env: { ...this.options.env, SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json') },
       cwd: ROOT,
       onStdoutLine: (line) => {

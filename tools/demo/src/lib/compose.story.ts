@@ -1,0 +1,398 @@
+import { customersMigrations, joinFullName } from '@zdm/customers-domain';
+import { MigrationDefinition, strategyOf } from '@zdm/migrations-core';
+import { createMongoControlStore } from '@zdm/migrations-mongo';
+import { mongo } from 'mongoose';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { ComposeCli } from './compose.cli';
+import { ROOT } from './customers.fleet';
+import { auditSummary, migrationRecords, phaseLabel, requestsDuring, writeReportFiles } from './demo.story';
+import { LoadGenerator } from './load-generator';
+import type { LoadResultMessage } from './load.protocol';
+import { summarizeAccessLog } from './nginx.load-balancer';
+import { sleep } from './os.util';
+import { ProcessSupervisor } from './process-supervisor';
+import { DemoReport, FaultRecord, buildReport } from './report';
+import { seedCustomers } from './seed';
+import { Timeline } from './timeline';
+import { documentCensus, readBack } from './verification';
+import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
+
+/** Options of {@link ComposeStory}. */
+export interface ComposeStoryOptions {
+  /** The stack, already up (`docker compose up --wait`) with blue behind nginx. */
+  compose: ComposeCli;
+  /** The load balancer as published on the host. */
+  lbUrl: string;
+  /** MongoDB as published on the host, for the seed and the census (the outside view of the data). */
+  mongoUrl: string;
+  docs: number;
+  rps: number;
+  /** Containers of blue and of green. */
+  instances: number;
+  unleashOutageMs: number;
+  storeStallMs: number;
+  leaseTtlMs: number;
+  walkTimeoutMs: number;
+  outDir: string;
+  log: (line: string) => void;
+}
+
+const SERVICE = 'customers';
+const COLLECTION = 'customers';
+/** Where the zdm image keeps the customers config (apps/zdm/Dockerfile). */
+const CONFIG_IN_IMAGE = '/app/apps/customers/zdm.config.js';
+
+/**
+ * The story of `npm run demo`, told to a compose stack: load through the stack's nginx, green
+ * started with compose, the switch with deploy/compose/switch.sh, every phase moved by
+ * `docker compose run --rm zdm`, and four faults done to containers: a green container stopped,
+ * the zdm container killed mid-backfill, Unleash stopped, and the store frozen. The proof and the
+ * report are the demo's own (tools/demo/src/lib/{verification,report}.ts).
+ */
+export class ComposeStory {
+  readonly timeline: Timeline;
+  readonly workDir = mkdtempSync(path.join(tmpdir(), 'zdm-compose-story-'));
+  private readonly supervisor = new ProcessSupervisor(this.workDir);
+  private readonly faults: FaultRecord[] = [];
+  private readonly notes: string[] = [];
+  private readonly defs: readonly MigrationDefinition[] = customersMigrations.filter((d) => d.service === SERVICE);
+  private readonly startedAt = new Date().toISOString();
+  private readonly cleanups: (() => Promise<unknown>)[] = [];
+  private incomplete: string | null = null;
+
+  constructor(private readonly o: ComposeStoryOptions) {
+    this.timeline = new Timeline(o.log);
+    this.supervisor.watchParent();
+  }
+
+  get reportFiles(): { json: string; markdown: string; chart: string } {
+    return { json: path.join(this.o.outDir, 'latest.json'), markdown: path.join(this.o.outDir, 'latest.md'), chart: path.join(this.o.outDir, 'latest.svg') };
+  }
+
+  /** Stops what this run started on the host (load generator, zdm commands); the stack is the caller's. */
+  async cleanup(): Promise<void> {
+    for (const undo of this.cleanups.splice(0).reverse()) await undo().catch((err: Error) => this.o.log(`cleanup: ${err.message}`));
+    await this.supervisor.stopAll(5_000);
+  }
+
+  removeWorkDir(): void {
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  async run(): Promise<DemoReport> {
+    const { o, timeline: t } = this;
+    const compose = o.compose;
+    const client = new mongo.MongoClient(o.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    this.cleanups.push(() => client.close());
+    const db = client.db('customers');
+    this.notes.push('the stack ran as containers (deploy/compose), driven with docker compose; the store is what the compose files name for mongo');
+
+    const seeds = await t.stage(`seed ${o.docs.toLocaleString('en-US')} customers at v1`, () => seedCustomers({ db, collection: COLLECTION, count: o.docs }));
+    const load = await t.stage(`load generator at ${o.rps} req/s through ${o.lbUrl}`, async () =>
+      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: o.lbUrl, rps: o.rps, seeds, env: this.nodeEnv() }),
+    );
+    let loadResult: LoadResultMessage | null = null;
+    this.cleanups.push(async () => loadResult ?? load.stop());
+    const progress = setInterval(() => {
+      const p = load.progress();
+      if (p) o.log(`load: ${p.sent.toLocaleString('en-US')} sent, ${p.failed} failed, ${p.inFlight} in flight`);
+    }, 15_000);
+    this.cleanups.push(async () => clearInterval(progress));
+    t.enterPhase(this.phaseLabel(this.defs[0].id, 'pending'), this.defs[0].id);
+
+    const zdm = this.zdmDriver(Math.min(200, Math.max(20, Math.ceil(o.docs / 20))));
+    const deadline = setTimeout(() => {
+      this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (last phase: ${t.currentPhase ?? 'none'})`;
+      zdm.stopAll(this.incomplete);
+    }, o.walkTimeoutMs);
+    try {
+      await this.migrate(zdm, db);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.incomplete ??= `the migrations did not complete: ${message.split('\n')[0]}`;
+      o.log(`walk stopped: ${message}`);
+    } finally {
+      clearTimeout(deadline);
+      zdm.unblock();
+    }
+
+    loadResult = await t.stage('stop the load', () => load.stop());
+    t.closePhase();
+    const finalVersion = Math.max(...this.defs.map((d) => d.to));
+    const back = await t.stage('read back every acknowledged write through the load balancer', () =>
+      readBack(o.lbUrl, (loadResult as LoadResultMessage).acked, { joinFullName }),
+    );
+    const census = await t.stage('count documents in the database', () =>
+      documentCensus(db, COLLECTION, finalVersion, [...new Set(this.defs.flatMap((d) => d.removedFields ?? []))]),
+    );
+    const audit = await t.stage('read the audit log (docker compose run --rm zdm audit)', () => auditSummary(zdm, this.defs, 'compose story report'));
+    for (const f of this.faults) Object.assign(f, requestsDuring(loadResult, f));
+    const access = summarizeAccessLog(await compose.compose(['logs', '--no-log-prefix', '--no-color', 'nginx']));
+    const images = await compose.compose(['config', '--images']);
+
+    const report = buildReport({
+      startedAt: this.startedAt,
+      endedAt: new Date().toISOString(),
+      options: { docs: o.docs, rps: o.rps, port: Number(new URL(o.lbUrl).port), instances: o.instances },
+      machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform} ${process.arch}` },
+      builds: {
+        blue: { build: 'customers-v1', description: 'container image zdm/customers:v1 (release v1 from git history)' },
+        green: { build: 'customers-v2', description: 'container image zdm/customers:v2 (this checkout)' },
+      },
+      services: `compose stack: ${images.split('\n').filter(Boolean).join(', ')}`,
+      stages: t.stages,
+      phases: t.phases,
+      migrations: migrationRecords(this.defs, t.phases),
+      load: loadResult,
+      readBack: back,
+      census,
+      finalVersion,
+      faults: this.faults,
+      loadBalancer: { reloads: this.reloads, endpointEvents: [], retriedRequests: access.retried, upstreamErrors: access.upstreamErrors },
+      audit,
+      incomplete: this.incomplete,
+      notes: this.notes,
+    });
+    writeReportFiles(this.reportFiles, report, loadResult, t.markers);
+    return report;
+  }
+
+  private reloads = 0;
+
+  private phaseLabel(id: string, phase: string): string {
+    return phaseLabel(this.defs, id, phase);
+  }
+
+  private nodeEnv(): NodeJS.ProcessEnv {
+    return { PATH: process.env['PATH'], HOME: process.env['HOME'], SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json') };
+  }
+
+  /** `zdm` as `docker compose run --rm --name <invocation> zdm ...`, so a fault can kill its container. */
+  private zdmDriver(batchSize: number): ZdmDriver {
+    const compose = this.o.compose;
+    return new ZdmDriver({
+      supervisor: this.supervisor,
+      config: CONFIG_IN_IMAGE,
+      env: compose.env,
+      actor: 'compose-story',
+      globals: ['--lease-ttl', String(this.o.leaseTtlMs), '--min-instances', String(this.o.instances), '--batch-size', String(batchSize), '--target-latency', '4000'],
+      launch: (name) => ({ command: 'docker', args: compose.composeArgs(['run', '--rm', '-T', '--no-deps', '--name', `${compose.options.project}-${name}`, 'zdm']) }),
+      onEvent: (e) => this.onZdmEvent(e),
+    });
+  }
+
+  private onZdmEvent(e: ZdmEvent) {
+    const id = String(e['id'] ?? '');
+    if (e.event === 'phase' && typeof e['to'] === 'string') {
+      this.timeline.enterPhase(this.phaseLabel(id, e['to']), id, e.at);
+      this.o.log(`zdm: ${id} ${String(e['from'])} -> ${e['to']}`);
+    } else if (e.event === 'result' && e['ok'] === false) {
+      this.o.log(`zdm: ${e['command']} failed (exit ${e['exitCode']}): ${String(e['error'] ?? e['message'] ?? '')}`);
+    }
+  }
+
+  private async migrate(zdm: ZdmDriver, db: mongo.Db): Promise<void> {
+    const { o, timeline: t } = this;
+    const compose = o.compose;
+    const [first, ...rest] = this.defs;
+    await t.stage(`docker compose run --rm zdm advance ${first.id} (pending -> expand)`, () => zdm.run(['advance', first.id], 'green is being deployed'));
+    await t.stage(`green x${o.instances} up (docker compose up --wait customers-green)`, () => compose.compose(['up', '-d', '--wait', '--no-recreate', '--no-build', '--pull', 'never', 'customers-green']));
+    await t.stage('deploy/compose/switch.sh green (nginx reload, then blue drains and stops)', async () => {
+      t.mark('nginx -> green');
+      this.o.log(await compose.command(path.join(ROOT, 'deploy', 'compose', 'switch.sh'), ['green'], 180_000));
+      this.reloads++;
+    });
+    await t.stage(`docker compose run --rm zdm advance ${first.id} (expand -> dual-write)`, () =>
+      zdm.run(['advance', first.id, '--flags-timeout', '60'], 'every live instance reads v2: turn dual-write on'),
+    );
+    await t.stage(`Unleash stopped for ${o.unleashOutageMs / 1000} s during dual-write`, () => this.unleashOutage(db));
+    await t.stage(`docker compose run --rm zdm run ${first.id} (backfill with faults, verify, switch-reads, contract)`, () => this.walkWithFaults(zdm, first));
+    for (const def of rest) {
+      await t.stage(`docker compose run --rm zdm run ${def.id} (${strategyOf(def).kind})`, () =>
+        zdm.run(['run', def.id, '--poll', '0.5', '--timeout', '300'], `walk ${def.id} to complete`),
+      );
+    }
+  }
+
+  /** Stops the Unleash container for a while; the instances keep the flags they had and stay ready. */
+  private async unleashOutage(db: mongo.Db): Promise<void> {
+    const { o, timeline: t } = this;
+    const store = createMongoControlStore(db);
+    const flagsNow = async () => Object.fromEntries((await store.heartbeats.live()).map((hb) => [hb.instanceId, hb.flags]));
+    const before = await flagsNow();
+    const at = new Date().toISOString();
+    await o.compose.compose(['stop', 'unleash']);
+    t.mark('Unleash stopped', at);
+    let samples = 0;
+    let changed = 0;
+    let notReady = 0;
+    const until = performance.now() + o.unleashOutageMs;
+    while (performance.now() < until) {
+      await sleep(1_000);
+      const now = await flagsNow();
+      samples++;
+      for (const [instance, flags] of Object.entries(now)) if (before[instance] && JSON.stringify(flags) !== JSON.stringify(before[instance])) changed++;
+      for (const id of await o.compose.containers('customers-green')) {
+        const health = (await o.compose.docker(['inspect', '--format', '{{.State.Health.Status}}', id])).trim();
+        if (health === 'unhealthy') notReady++;
+      }
+    }
+    await o.compose.compose(['up', '-d', '--wait', '--no-recreate', '--no-deps', 'unleash']);
+    const endedAt = new Date().toISOString();
+    t.mark('Unleash back', endedAt);
+    this.faults.push({
+      kind: 'unleash-unreachable',
+      at,
+      endedAt,
+      detail:
+        `the Unleash container was stopped for ${o.unleashOutageMs / 1000} s during dual-write (then started and healthy again); over ${samples} checks the instances kept ` +
+        `the flags they had (${changed} heartbeat(s) showed other values) and no green container turned unhealthy (${notReady} unhealthy samples)`,
+      heartbeatFlagChanges: changed,
+      failedReadinessProbes: notReady,
+      flagsBefore: before,
+    });
+  }
+
+  /**
+   * `zdm run` of the first migration with three faults in its backfill: past a quarter one green
+   * container is stopped (SIGTERM, drain) and started again, past half the zdm container is killed
+   * (SIGKILL; the next run resumes from the checkpoint once the lease expired), past three quarters
+   * of the resumed backfill the store's container is frozen (SIGSTOP, then SIGCONT).
+   */
+  private async walkWithFaults(zdm: ZdmDriver, def: MigrationDefinition): Promise<void> {
+    const compose = this.o.compose;
+    let current: ZdmInvocation | null = null;
+    let killed: { at: string; done: number; total: number; container: string } | null = null;
+    let resumed: { at: string; done: number } | null = null;
+    let instanceFault: Promise<void> | null = null;
+    let storeFault: Promise<void> | null = null;
+    let lastDone = 0;
+    const onProgress = (e: ZdmEvent) => {
+      if (e.event !== 'progress' || e['job'] !== 'backfill' || e['id'] !== def.id) return;
+      const done = Number(e['done']);
+      const total = Math.max(1, Number(e['total']));
+      const batch = Number(e['written'] ?? 0) + Number(e['skipped'] ?? 0) + Number(e['quarantined'] ?? 0);
+      if (killed && !resumed) resumed = { at: e.at ?? new Date().toISOString(), done: done - batch };
+      lastDone = done;
+      if (done >= total) return;
+      if (!instanceFault && done / total >= 0.25) instanceFault = this.stopOneGreen();
+      if (!storeFault && resumed && done / total >= 0.75) storeFault = this.stallStore(done, total);
+      if (!killed && done / total >= 0.5 && current) {
+        const container = `${compose.options.project}-${current.name}`;
+        killed = { at: new Date().toISOString(), done, total, container };
+        this.timeline.mark('zdm container killed', killed.at);
+        this.o.log(`fault: docker kill ${container} (SIGKILL) at ${done}/${total}`);
+        void compose.docker(['kill', '--signal', 'KILL', container]).catch((err: Error) => this.o.log(`fault: ${err.message}`));
+      }
+    };
+    zdm.listen(onProgress);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        current = zdm.start(['run', def.id, '--poll', '0.5', '--timeout', '300'], attempt === 1 ? `walk ${def.id} to complete` : `resume ${def.id} after its container was killed`);
+        const outcome = await current.done;
+        if (outcome.exitCode === 0) break;
+        // `docker compose run` answers 137 (128 + SIGKILL) for a container killed with SIGKILL.
+        if (killed && attempt === 1 && (outcome.exitCode === 137 || outcome.signal === 'SIGKILL')) continue;
+        throw new Error(`zdm run ${def.id} exited ${outcome.exitCode ?? outcome.signal}: ${String(outcome.result?.['error'] ?? `see ${current.proc.logFile}`)}`);
+      }
+    } finally {
+      zdm.unlisten(onProgress);
+    }
+    await instanceFault;
+    await storeFault;
+    const k = killed as { at: string; done: number; total: number; container: string } | null;
+    const r = resumed as { at: string; done: number } | null;
+    if (!storeFault) this.notes.push(`the backfill finished (${lastDone} documents) before the store could be frozen past three quarters; raise --docs`);
+    if (!k) {
+      this.notes.push(`the backfill finished (${lastDone} documents) before the zdm container could be killed mid-way; raise --docs`);
+      return;
+    }
+    this.faults.push({
+      kind: 'runner-killed',
+      at: k.at,
+      endedAt: r?.at,
+      detail:
+        `the zdm container running the backfill (${k.container}) was killed (SIGKILL) at ${k.done.toLocaleString('en-US')}/${k.total.toLocaleString('en-US')} documents; ` +
+        (r ? `the next docker compose run --rm zdm run waited for its lease to expire and resumed from the checkpoint at ${r.done.toLocaleString('en-US')}` : 'it finished without resuming a backfill'),
+      killedAtDone: k.done,
+      resumedFromCheckpoint: r?.done ?? null,
+      total: k.total,
+    });
+  }
+
+  /** `docker stop` of one green container while it serves (SIGTERM: drain), then `docker start` and an nginx reload. */
+  private async stopOneGreen(): Promise<void> {
+    const compose = this.o.compose;
+    const ids = await compose.containers('customers-green');
+    const victim = ids[ids.length - 1];
+    const name = await compose.containerName(victim);
+    const at = new Date().toISOString();
+    this.timeline.mark(`docker stop ${name}`, at);
+    this.o.log(`fault: docker stop ${name} while it serves`);
+    const stopStarted = performance.now();
+    await compose.docker(['stop', '--time', '30', victim]);
+    const stoppedMs = Math.round(performance.now() - stopStarted);
+    const exitCode = Number((await compose.docker(['inspect', '--format', '{{.State.ExitCode}}', victim])).trim());
+    await compose.docker(['start', victim]);
+    await this.waitHealthy(victim, 120_000);
+    // Its address may have changed: nginx resolves the service name again on a reload.
+    await compose.compose(['exec', '-T', 'nginx', 'nginx', '-s', 'reload']);
+    this.reloads++;
+    const endedAt = new Date().toISOString();
+    this.timeline.mark(`${name} serving again`, endedAt);
+    this.faults.push({
+      kind: 'instance-stopped',
+      at,
+      endedAt,
+      detail:
+        `${name} got SIGTERM (docker stop) mid-backfill: it drained and exited with code ${exitCode} after ${stoppedMs} ms while nginx sent its requests to the other ` +
+        `green container; it was started again, healthy, and nginx reloaded`,
+      instance: name,
+      exitCode,
+      exitAfterMs: stoppedMs,
+      replacement: name,
+    });
+  }
+
+  private async waitHealthy(id: string, timeoutMs: number): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const health = (await this.o.compose.docker(['inspect', '--format', '{{.State.Health.Status}}', id])).trim();
+      if (health === 'healthy') return;
+      if (performance.now() > until) throw new Error(`container ${id} not healthy after ${timeoutMs / 1000} s (${health})`);
+      await sleep(500);
+    }
+  }
+
+  /** Freezes the store's container (SIGSTOP to its processes), then thaws it (SIGCONT). */
+  private async stallStore(done: number, total: number): Promise<void> {
+    const compose = this.o.compose;
+    const [mongoId] = await compose.containers('mongo');
+    const ms = this.o.storeStallMs;
+    const at = new Date().toISOString();
+    this.timeline.mark(`store SIGSTOP ${ms / 1000} s`, at);
+    this.o.log(`fault: SIGSTOP to the mongo container for ${ms / 1000} s at ${done}/${total}`);
+    const thaw = async () => void (await compose.docker(['kill', '--signal', 'CONT', mongoId]));
+    this.cleanups.push(thaw);
+    await compose.docker(['kill', '--signal', 'STOP', mongoId]);
+    try {
+      await sleep(ms);
+    } finally {
+      await thaw();
+    }
+    const endedAt = new Date().toISOString();
+    this.timeline.mark('store SIGCONT', endedAt);
+    this.faults.push({
+      kind: 'store-stalled',
+      at,
+      endedAt,
+      detail: `the mongo container was frozen (docker kill --signal STOP) for ${ms / 1000} s at ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} documents of the backfill, then resumed (SIGCONT)`,
+      stalledMs: Date.parse(endedAt) - Date.parse(at),
+      atDone: done,
+      total,
+    });
+  }
+}
