@@ -293,9 +293,10 @@ export class ComposeStory {
       for (let attempt = 1; ; attempt++) {
         current = zdm.start(['run', def.id, '--poll', '0.5', '--timeout', '300'], attempt === 1 ? `walk ${def.id} to complete` : `resume ${def.id} after its container was killed`);
         const outcome = await current.done;
-        if (outcome.exitCode === 0) break;
-        // `docker compose run` answers 137 (128 + SIGKILL) for a container killed with SIGKILL.
-        if (killed && attempt === 1 && (outcome.exitCode === 137 || outcome.signal === 'SIGKILL')) continue;
+        // Done only with the CLI's own result line: `docker compose run` on podman may exit 0 for a
+        // container that was killed (137 on Docker), and a killed CLI prints no result.
+        if (outcome.exitCode === 0 && outcome.result?.['ok'] === true) break;
+        if (killed && attempt === 1 && !outcome.result) continue;
         throw new Error(`zdm run ${def.id} exited ${outcome.exitCode ?? outcome.signal}: ${String(outcome.result?.['error'] ?? `see ${current.proc.logFile}`)}`);
       }
     } finally {
