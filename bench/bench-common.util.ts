@@ -5,7 +5,7 @@
  */
 import { MongoService, indexFerretDbIds, startMongo } from '@zdm/dev-services';
 import { Doc, MigrationDefinition } from '@zdm/migrations-core';
-import { fullNameMigration as referenceMigration } from '@zdm/migrations-core/testing';
+import { customerDoc, fullNameMigration as sharedFullNameMigration } from '@zdm/migrations-core/testing';
 import { mongo } from 'mongoose';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,16 +85,6 @@ export async function openStore(bench: string): Promise<BenchStore> {
   };
 }
 
-/**
- * v1 customer number `i`, about 150 bytes of BSON; every tenth carries extra fields of other types
- * (array, embedded document, date, null), as a real collection would.
- */
-export function customerDoc(i: number): Doc {
-  const doc: Doc = { firstName: `First${i}`, lastName: `Last${i}`, email: `c${i}@example.com` };
-  if (i % 10 === 0) Object.assign(doc, { tags: ['a', 'b'], address: { city: `City${i % 7}`, zip: String(10000 + i) }, since: new Date(Date.UTC(2020, 0, 1 + (i % 365))), note: null });
-  return doc;
-}
-
 /** Drops `name` and fills it with `count` v1 customers in insertMany commands of 5000, then indexes `_id`. */
 export async function seedCustomers(store: BenchStore, name: string, count: number): Promise<mongo.Collection> {
   const collection = store.db.collection(name);
@@ -113,11 +103,7 @@ export async function seedCustomers(store: BenchStore, name: string, count: numb
  * firstName + lastName -> fullName, v1 -> v2, with its verify) on the bench's own `collection`.
  */
 export function fullNameMigration(collection: string): MigrationDefinition {
-  return referenceMigration({
-    id: `bench.full-name.${collection.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
-    service: 'bench',
-    target: { kind: 'mongo', collection },
-  });
+  return sharedFullNameMigration({ id: `bench.full-name.${collection.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`, service: 'bench', collection });
 }
 
 /** Machine, store, Node and date fields every result carries. */

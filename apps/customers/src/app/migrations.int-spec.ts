@@ -5,7 +5,7 @@ import { createMongoControlStore } from '@zdm/migrations-mongo';
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
-import { waitFor } from '../testing/wait-for';
+import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(60_000);
 

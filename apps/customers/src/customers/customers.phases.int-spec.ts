@@ -6,7 +6,7 @@ import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
 import { PENDING_FLAGS, followingUnleash, operatorFor } from '../testing/migration-suite.fixture';
-import { waitFor } from '../testing/wait-for';
+import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(120_000);
 

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { TcpProxy, integrationServices } from '@zdm/dev-services';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
-import { waitFor } from '../testing/wait-for';
+import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(90_000);
 

@@ -7,7 +7,7 @@ import { FLAG_SOURCE, UnleashFlagAdmin, UnleashFlagSource } from '@zdm/migration
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
-import { waitFor } from '../testing/wait-for';
+import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(180_000);
 

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
 import { MaterializedRelease, ReleaseProcess, materializeRelease, startRelease } from '../testing/release-process';
 import { followingUnleash, operatorFor } from '../testing/migration-suite.fixture';
-import { waitFor } from '../testing/wait-for';
+import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(180_000);
 

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from './wait-for';
+import { waitFor } from '@zdm/migrations-core/testing';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 

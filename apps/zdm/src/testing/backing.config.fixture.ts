@@ -19,7 +19,7 @@ export const createMongoBackend = (mongoAdapter as unknown as Record<string, unk
 
 /** customers.full-name over the `customers` collection, or over `<ZDM_REDIS_PREFIX>customer:*` JSON values. */
 export function migrationFor(backing: Backing, env: NodeJS.ProcessEnv = process.env): MigrationDefinition {
-  const def = fullName as unknown as MigrationDefinition;
+  const def = fullName;
   return backing === 'mongo' ? def : { ...def, target: { kind: 'redis', keyPattern: `${env['ZDM_REDIS_PREFIX']}customer:*`, versioning: 'value' } };
 }
 

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import {
   ControlStore,
-  Doc,
   FlagAdmin,
   InstanceHeartbeat,
   MigrationDefinition,
@@ -9,10 +8,10 @@ import {
   RunnerCommand,
   checksumOf,
   createInMemoryControlStore,
-  defineMigration,
   flagNames,
   flagsForPhase,
 } from '@zdm/migrations-core';
+import { fullNameMigration } from '@zdm/migrations-core/testing';
 import { ZdmConfig, defineConfig } from '../config';
 import { MemoryBackend } from './memory-backend.fixture';
 
@@ -47,26 +46,8 @@ export interface FixtureScenario {
 const SERVICE = 'customers';
 const COLLECTION = 'customers';
 
-type V1 = { firstName: string; lastName: string } & Doc;
-type V2 = V1 & { fullName: string };
-
-/** customers: firstName + lastName -> fullName (v1 -> v2), reversible, with verify. */
-export const fullName = defineMigration<V1, V2>({
-  id: 'customers.full-name',
-  description: 'firstName + lastName -> fullName',
-  service: SERVICE,
-  target: { kind: 'mongo', collection: COLLECTION },
-  from: 1,
-  to: 2,
-  up: (doc) => {
-    if (typeof doc.lastName !== 'string') throw new Error('lastName is missing');
-    return { ...doc, fullName: `${doc.firstName} ${doc.lastName}` };
-  },
-  down: ({ fullName: _f, ...rest }) => rest,
-  verify: (doc) => (typeof doc.fullName === 'string' && doc.fullName.length > 0) || 'fullName is empty',
-  removedFields: ['firstName', 'lastName'],
-  addedFields: ['fullName'],
-});
+/** customers: firstName + lastName -> fullName (v1 -> v2), reversible, with verify: the shared reference migration. */
+export const fullName = fullNameMigration({ service: SERVICE, collection: COLLECTION });
 
 /** Flags held in memory; every simulated instance sees a change at once and beats again. */
 export class FixtureFlags implements FlagAdmin {
@@ -116,7 +97,7 @@ export async function dumpFixture(store: ControlStore, backend: MemoryBackend, d
 export function createFixture(scenario: FixtureScenario = {}): Fixture {
   const store = createInMemoryControlStore();
   const backend = new MemoryBackend(store);
-  const def: MigrationDefinition = { ...(fullName as unknown as MigrationDefinition), ...(scenario.irreversible ? { down: undefined } : {}) };
+  const def: MigrationDefinition = { ...fullName, ...(scenario.irreversible ? { down: undefined } : {}) };
   const migrations = [def];
   if (scenario.invalid) migrations.push({ ...def, id: 'customers.broken', from: 2, to: 4 });
   const f = flagNames(fullName.id);

@@ -7,3 +7,4 @@ export * from './lib/testing/control-store.conformance';
 export * from './lib/testing/manual-clock';
 export * from './lib/testing/migration.fixtures';
 export * from './lib/testing/in-memory-target';
+export { waitFor } from '@zdm/dev-services';

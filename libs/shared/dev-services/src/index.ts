@@ -61,3 +61,4 @@ export {
 export { indexFerretDbIds, keepFerretDbIdsIndexed, idIndexName, type IdIndexPass } from './lib/ferretdb-id-index';
 export { TcpProxy } from './lib/tcp-proxy';
 export { seededRandom } from './lib/seeded-random';
+export { waitFor } from './lib/wait-for';

@@ -1,8 +1,9 @@
+import { fullNameMigration, waitFor } from '@zdm/migrations-core/testing';
 import { Doc } from '@zdm/migrations-core';
 import { isDeepStrictEqual } from 'node:util';
 import { mongo } from 'mongoose';
 import { childMigrationId } from '../test/child-migrations.fixture';
-import { fullNameMigration, seedCustomers } from '../test/customers.fixture';
+import { seedCustomers } from '../test/customers.fixture';
 import { sizeFor, useTestMongo } from '../test/ferretdb.fixture';
 import {
   AckedWrite,
@@ -17,7 +18,6 @@ import {
   seededRandom,
   sleep,
   startJobChild,
-  until,
 } from '../test/job-child.fixture';
 import { claimsWhereNeeded } from './document.claims';
 
@@ -71,7 +71,7 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
   it('keeps every acknowledged write of a concurrent writer at >= 50 writes/s through 3 SIGKILLs, re-processes at most one batch per kill, and ends equal to an uninterrupted run', async () => {
     const collection = 'scale_customers';
     const customers = server.db.collection(collection);
-    const def = fullNameMigration(collection, { id: childMigrationId(collection) });
+    const def = fullNameMigration({ collection, id: childMigrationId(collection) });
     const random = seededRandom(SEED);
 
     let since = performance.now();
@@ -103,7 +103,7 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
     writer.start(WRITER_RATE);
     let child = startJobChild(server, collection, 'runner-0', args);
     for (let k = 0; k < KILLS; k++) {
-      await until(`batch line ${killAfter[k]} of runner-${k}`, () => child.batches().length >= killAfter[k] || child.ended(), Math.max(120_000, N * 10));
+      await waitFor(`batch line ${killAfter[k]} of runner-${k}`, () => child.batches().length >= killAfter[k] || child.ended(), Math.max(120_000, N * 10), 10);
       expect(child.ended()).toBe(false);
       // Somewhere inside the next batch.
       await sleep(random() * num(child.batches().at(-1), 'latencyMs'));
@@ -173,13 +173,13 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
     // Batches of 250 spend less of the run in the throttle's pauses; 6 s outlasts such a batch on a busy machine.
     const short = ['--batch', '250', '--lease-ms', '6000'];
     const twins = [startJobChild(server, collection, 'twin-a', short), startJobChild(server, collection, 'twin-b', short)];
-    await until('a batch from either twin', () => twins.some((t) => t.batches().length > 0));
+    await waitFor('a batch from either twin', () => twins.some((t) => t.batches().length > 0), 120_000, 10);
     const [winner, loser] = twins[0].batches().length ? twins : [twins[1], twins[0]];
     expect(await loser.exit).toBe(3);
     expect(loser.result()).toMatchObject({ status: 'lease-held', token: 0 });
     expect(loser.batches()).toEqual([]);
 
-    await until('three batches of the winner', () => winner.batches().length >= 3);
+    await waitFor('three batches of the winner', () => winner.batches().length >= 3, 120_000, 10);
     // Frozen somewhere inside its fourth batch.
     await sleep(seededRandom(SEED)() * num(winner.batches().at(-1), 'latencyMs'));
     winner.proc.kill('SIGSTOP');
@@ -187,7 +187,7 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
     await leaseExpiry(server.db, collection);
     // The taker's lease outlives its own freeze below.
     const taker = startJobChild(server, collection, 'taker', ['--batch', '250', '--lease-ms', '60000']);
-    await until('three batches of the taker', () => taker.batches().length >= 3);
+    await waitFor('three batches of the taker', () => taker.batches().length >= 3, 120_000, 10);
     taker.proc.kill('SIGSTOP');
     const before = await readAll(customers);
     const leaseBefore = await backfillLease(server.db, collection);

@@ -1,6 +1,7 @@
+import { waitFor } from '@zdm/migrations-core/testing';
 import { seedCustomers } from '../test/customers.fixture';
 import { useTestMongo } from '../test/ferretdb.fixture';
-import { startJobChild, until } from '../test/job-child.fixture';
+import { startJobChild } from '../test/job-child.fixture';
 import { belowVersionFilter } from './mongo.backend';
 
 jest.setTimeout(300_000);
@@ -22,7 +23,7 @@ describe('mongo-job.main.ts, the runner as a child process', () => {
     const collection = 'child_killed';
     await seedCustomers(server.db.collection(collection), 200);
     const first = runner(collection, 'doomed', ['--batch', '20', '--lease-ms', '1500']);
-    await until('three batches', () => first.batches().length >= 3);
+    await waitFor('three batches', () => first.batches().length >= 3, 120_000, 10);
     first.proc.kill('SIGKILL');
     expect(await first.exit).toBeNull();
     const left = await server.db.collection(collection).countDocuments(belowVersionFilter(2));

@@ -1,6 +1,7 @@
+import { fullNameMigration, waitFor } from '@zdm/migrations-core/testing';
 import { JobTarget, BatchEvent, Doc, MigrationDefinition, MigrationRegistry, Migrator } from '@zdm/migrations-core';
 import mongoose, { Connection, Model, Schema, mongo } from 'mongoose';
-import { fullNameMigration, seedCustomers } from '../test/customers.fixture';
+import { seedCustomers } from '../test/customers.fixture';
 import { present, useTestMongo } from '../test/ferretdb.fixture';
 import { advanceTo, ops, testMigrator } from '../test/fleet.fixture';
 import { DocumentClaims } from './document.claims';
@@ -12,17 +13,9 @@ jest.setTimeout(600_000);
 const server = useTestMongo('mongo-runner');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, holds: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!holds()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 function migration(collection: string): MigrationDefinition {
   const name = collection.replace(/_/g, '-');
-  return fullNameMigration(collection, { id: `customers.full-name.${name}`, service: `customers-${name}` });
+  return fullNameMigration({ collection, id: `customers.full-name.${name}`, service: `customers-${name}` });
 }
 
 /** Runs one async task at a time, in call order. */
@@ -54,7 +47,7 @@ describe('the runner over MongoDB', () => {
         if (e.batch === 2) pausing = migrator.pause(def.id, ops);
       },
     });
-    await waitFor('the pause order', () => !!pausing);
+    await waitFor('the pause order', () => !!pausing, 120_000);
     await pausing;
     const atPause = events.length;
     await sleep(1_500);
@@ -64,7 +57,7 @@ describe('the runner over MongoDB', () => {
     expect(events.length).toBe(paused);
 
     await migrator.resume(def.id, ops);
-    await waitFor('batches after resume', () => events.length >= paused + 2);
+    await waitFor('batches after resume', () => events.length >= paused + 2, 120_000);
     await migrator.abort(def.id, ops);
     const atAbort = events.length;
     const aborted = await run;

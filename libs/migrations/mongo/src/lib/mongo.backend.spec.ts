@@ -1,5 +1,5 @@
+import { fullNameMigration } from '@zdm/migrations-core/testing';
 import { TargetItem } from '@zdm/migrations-core';
-import { fullNameMigration } from '../test/customers.fixture';
 import { MongoCas, toTargetItem } from './mongo-collection.target';
 import { belowVersionFilter, jobFilter, mongoUnexpandStep, withAnyFieldFilter } from './mongo.backend';
 import { UndoEntry } from './undo.log';

@@ -1,5 +1,5 @@
+import { fullNameMigration } from '@zdm/migrations-core/testing';
 import { Doc, MigrationDefinition, MigrationRegistry } from '@zdm/migrations-core';
-import { fullNameMigration } from '../test/customers.fixture';
 import { UnreadableVersionError, UnwritableVersionError, UpcastEvent, createUpcaster, isUnreadableVersion } from './schema-version.upcaster';
 
 const tier: MigrationDefinition = {
@@ -44,7 +44,7 @@ describe('createUpcaster', () => {
     [{ _id: 'n', _v: 3 }, 'customers document n is at v3, newer than this build can read (deploy a build that reads it, or roll the migration back); this build reads v1..v2'],
     [{ _id: 'o', _v: 0 }, 'customers document o has _v 0, which is not a version; this build reads v1..v2'],
     [{ _id: 's', _v: '2' }, 'customers document s has _v "2", which is not a version; this build reads v1..v2'],
-    [{ _id: 'u', firstName: 1 }, 'customers document u is at v1 and customers.full-name up() threw: firstName and lastName must be strings, got 1 and undefined; this build reads v1..v2'],
+    [{ _id: 'u', firstName: 1 }, 'customers document u is at v1 and customers.full-name up() threw: firstName must be a string, got 1; this build reads v1..v2'],
   ])('refuses %j loudly instead of mangling it', (raw, message) => {
     let caught: unknown;
     try {
@@ -89,7 +89,7 @@ describe('createUpcaster', () => {
     expect(u.writesCompleteShape(2, ['fullName', 'email'])).toBe(true);
     expect(u.writesCompleteShape(3, ['fullName'])).toBe(false);
     expect(u.writesCompleteShape(3, ['fullName', 'tier'])).toBe(true);
-    const noAddedFields = upcaster(1, 2, undefined, undefined, [fullNameMigration('customers', { addedFields: [] })]);
+    const noAddedFields = upcaster(1, 2, undefined, undefined, [fullNameMigration({ collection: 'customers', addedFields: [] })]);
     expect(noAddedFields.writesCompleteShape(2, ['fullName'])).toBe(false);
   });
 

@@ -1,5 +1,5 @@
+import { fullNameMigration } from '@zdm/migrations-core/testing';
 import { MigrationRegistry } from '@zdm/migrations-core';
-import { fullNameMigration } from '../test/customers.fixture';
 import { createUpcaster } from './schema-version.upcaster';
 import { stampReplacement, stampUpdate } from './versioned.plugin';
 

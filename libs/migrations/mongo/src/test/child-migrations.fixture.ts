@@ -1,5 +1,5 @@
+import { fullNameMigration } from '@zdm/migrations-core/testing';
 import { MigrationDefinition } from '@zdm/migrations-core';
-import { fullNameMigration } from './customers.fixture';
 
 const collection = process.env['ZDM_TEST_COLLECTION'] ?? 'customers';
 
@@ -7,4 +7,4 @@ const collection = process.env['ZDM_TEST_COLLECTION'] ?? 'customers';
 export const childMigrationId = (name: string): string => `customers.full-name.${name.replace(/_/g, '-')}`;
 
 /** What `bin/mongo-job.main.ts` loads in tests: customers.full-name on the collection in ZDM_TEST_COLLECTION. */
-export const migrations: MigrationDefinition[] = [fullNameMigration(collection, { id: childMigrationId(collection) })];
+export const migrations: MigrationDefinition[] = [fullNameMigration({ collection, id: childMigrationId(collection) })];

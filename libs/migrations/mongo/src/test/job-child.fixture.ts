@@ -1,3 +1,4 @@
+import { customerDoc } from '@zdm/migrations-core/testing';
 import { seededRandom } from '@zdm/dev-services';
 export { seededRandom };
 import { Doc } from '@zdm/migrations-core';
@@ -7,7 +8,6 @@ import { mongo } from 'mongoose';
 import { DocumentClaims } from '../lib/document.claims';
 import { matchValue } from '../lib/document.diff';
 import { childMigrationId } from './child-migrations.fixture';
-import { customerDoc } from './customers.fixture';
 import { TestMongo } from './ferretdb.fixture';
 
 const root = resolve(__dirname, '../../../../..');
@@ -70,15 +70,6 @@ export function startJobChild(server: TestMongo, collection: string, owner: stri
     }),
   );
   return { proc, lines, exit, batches: () => lines.filter((l) => l.event === 'batch'), result: () => lines.find((l) => l.event === 'result'), ended: () => ended };
-}
-
-/** Polls `holds` every 10 ms; fails saying `what` after `timeoutMs`. */
-export async function until(what: string, holds: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!holds()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** The lease record of a migration job: owner, fencing token, expiry and checkpoint. */

@@ -5,7 +5,7 @@ import { ControlStore, InstanceHeartbeat, createInMemoryControlStore } from '@zd
 import { ServiceDefaultsModule } from '@zdm/service-defaults';
 import request from 'supertest';
 import { customersRegistry } from '../testing/customers-migrations.fixture';
-import { waitFor } from '../testing/wait-for.helper';
+import { waitFor } from '@zdm/migrations-core/testing';
 import { StaticFlagSource } from './flags/static.flag-source';
 import { BuildSchemas } from './heartbeat/build-schemas.service';
 import { MigrationsModule } from './migrations.module';
@@ -68,7 +68,7 @@ describe('MigrationsModule', () => {
   it('reports a flag flip in its heartbeat at once and in the write version it hands out', async () => {
     const running = await boot([MigrationsModule.forRoot(options({ heartbeat: { intervalMs: 60_000 } }))]);
     running.get<StaticFlagSource>(FLAG_SOURCE).set(W, true);
-    await waitFor('a heartbeat writing v2', async () => (await store.heartbeats.live())[0]?.schemas['customers'].writes === 2);
+    await waitFor('a heartbeat writing v2', async () => (await store.heartbeats.live())[0]?.schemas['customers'].writes === 2, 10_000);
     expect(running.get(BuildSchemas).writeVersion('customers')).toBe(2);
   });
 

@@ -1,25 +1,8 @@
 import { Doc, MigrationRegistry, defineMigration } from '@zdm/migrations-core';
+import { fullNameMigration as sharedFullNameMigration } from '@zdm/migrations-core/testing';
 
-/** customers v1 -> v2: firstName + lastName -> fullName (old fields kept until contract). */
-export const fullNameMigration = defineMigration<Doc, Doc>({
-  id: 'customers.full-name',
-  description: 'join firstName and lastName into fullName',
-  service: 'customers',
-  target: { kind: 'mongo', collection: 'customers' },
-  from: 1,
-  to: 2,
-  up: (doc) => {
-    if (typeof doc['firstName'] !== 'string' || typeof doc['lastName'] !== 'string') throw new Error('firstName and lastName must be strings');
-    return { ...doc, fullName: `${doc['firstName']} ${doc['lastName']}` };
-  },
-  down: ({ fullName, ...rest }) => {
-    const [firstName, ...last] = String(fullName).split(' ');
-    return { ...rest, firstName, lastName: last.join(' ') };
-  },
-  verify: (doc) => (typeof doc['fullName'] === 'string' && doc['fullName'].includes(' ') ? true : 'fullName must be "<first> <last>"'),
-  removedFields: ['firstName', 'lastName'],
-  addedFields: ['fullName'],
-});
+/** customers v1 -> v2: firstName + lastName -> fullName, the shared reference migration. */
+export const fullNameMigration = sharedFullNameMigration();
 
 /** customers v2 -> v3: email -> emails[]. */
 export const emailsMigration = defineMigration<Doc, Doc>({

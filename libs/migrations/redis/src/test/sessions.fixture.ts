@@ -1,40 +1,19 @@
 import type Redis from 'ioredis';
-import { Doc, MigrationDefinition, defineMigration } from '@zdm/migrations-core';
+import { MigrationDefinition } from '@zdm/migrations-core';
+import { CustomerV1, fullNameMigration } from '@zdm/migrations-core/testing';
 
-/** v1 session: split name. v2 adds `fullName` and keeps the old fields until contract. */
-export interface SessionV1 extends Doc {
-  firstName: string;
-  lastName: string;
-}
+/** v1 session: split name; `up` adds `fullName` and keeps the old fields until contract. */
+export type SessionV1 = CustomerV1;
 
-export interface SessionV2 extends Doc {
-  fullName: string;
-}
-
-/** The fixture migration over `<prefix>s:*`: firstName + lastName -> fullName, v1 -> v2. */
+/** The fixture migration over `<prefix>s:*`: the shared full-name migration, on a Redis keyspace. */
 export function sessionMigration(prefix: string, versioning: 'value' | 'key-name', options: { reversible?: boolean } = {}): MigrationDefinition {
-  const def = defineMigration<SessionV1, SessionV2>({
+  return fullNameMigration({
     id: 'sessions.full-name',
     description: 'sessions: firstName + lastName -> fullName',
     service: 'sessions',
     target: { kind: 'redis', keyPattern: `${prefix}s:*`, versioning },
-    from: 1,
-    to: 2,
-    up: (doc) => {
-      if (typeof doc.firstName !== 'string') throw new Error('firstName is missing');
-      return { ...doc, fullName: `${doc.firstName} ${doc.lastName}` };
-    },
-    down: (doc) => {
-      const { fullName, ...rest } = doc;
-      const [firstName, ...last] = fullName.split(' ');
-      return { ...rest, firstName, lastName: last.join(' ') };
-    },
-    verify: (doc) => (typeof doc.fullName === 'string' && doc.fullName.length > 1) || `fullName is ${JSON.stringify(doc.fullName)}`,
-    removedFields: ['firstName', 'lastName'],
-    addedFields: ['fullName'],
-  }) as unknown as MigrationDefinition;
-  if (options.reversible === false) delete def.down;
-  return def;
+    ...(options.reversible === false ? { down: undefined } : {}),
+  });
 }
 
 export const sessionKey = (prefix: string, i: number) => `${prefix}s:${i}`;

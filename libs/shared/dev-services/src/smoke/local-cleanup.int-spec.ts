@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { shouldSkipIntegration } from '../index';
+import { shouldSkipIntegration, waitFor } from '../index';
 import type { HeldServices } from './fixtures/hold-services';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'hold-services.ts');
@@ -31,15 +31,6 @@ function processesMentioning(text: string): number[] {
     .map(Number);
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return check();
-}
-
 (shouldSkipIntegration() ? describe.skip : describe)('local process cleanup', () => {
   it('removes servers, their process groups and temp dirs when the parent is SIGKILLed', async () => {
     const child = spawn(process.execPath, ['-r', require.resolve('@swc-node/register'), FIXTURE], {
@@ -65,8 +56,10 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
     child.kill('SIGKILL');
 
     for (const [name, s] of entries) {
-      const gone = await waitFor(() => !alive(s.supervisorPid) && !alive(-s.pid) && processesMentioning(s.dir).length === 0 && !existsSync(s.dir), 20_000);
-      if (!gone) throw new Error(`${name} not cleaned up: group alive=${alive(-s.pid)}, processes=${processesMentioning(s.dir)}, dir exists=${existsSync(s.dir)}`);
+      const cleaned = () => !alive(s.supervisorPid) && !alive(-s.pid) && processesMentioning(s.dir).length === 0 && !existsSync(s.dir);
+      await waitFor(`${name} to be cleaned up`, cleaned, 20_000, 100).catch(() => {
+        throw new Error(`${name} not cleaned up: group alive=${alive(-s.pid)}, processes=${processesMentioning(s.dir)}, dir exists=${existsSync(s.dir)}`);
+      });
     }
   }, 240_000);
 });

@@ -14,28 +14,44 @@ export interface CustomerV2 extends Doc {
   fullName: string;
 }
 
+/** `doc[field]` when it is a string; otherwise throws, saying whether it is missing or of another type. */
+function nameField(doc: Doc, field: 'firstName' | 'lastName'): string {
+  const value = doc[field];
+  if (typeof value === 'string') return value;
+  throw new Error(value === undefined ? `${field} is missing` : `${field} must be a string, got ${JSON.stringify(value)}`);
+}
+
+/** Options of {@link fullNameMigration}: any definition field, plus the collection of its MongoDB target. */
+export type FullNameMigrationOptions = Partial<MigrationDefinition> & {
+  /** Collection of the default `mongo` target. Default `customers`. */
+  collection?: string;
+};
+
 /**
- * The reference expand/contract migration used across the specs: `firstName` + `lastName` become
- * `fullName`. `up` throws on a customer without a first name so specs can exercise quarantine.
+ * The reference expand/contract migration of every spec: `firstName` + `lastName` become
+ * `fullName` (v1 -> v2), reversible, with a verify that the names still match. `up` throws on a
+ * customer whose names are missing or not strings, so specs can exercise quarantine.
  */
-export function fullNameMigration(overrides: Partial<MigrationDefinition> = {}): MigrationDefinition {
+export function fullNameMigration(options: FullNameMigrationOptions = {}): MigrationDefinition {
+  const { collection = 'customers', ...overrides } = options;
   const def: MigrationDefinition<CustomerV1, CustomerV2> = {
     id: 'customers.full-name',
     description: 'firstName + lastName -> fullName',
     service: 'customers',
-    target: { kind: 'mongo', collection: 'customers' },
+    target: { kind: 'mongo', collection },
     from: 1,
     to: 2,
-    up: (doc) => {
-      if (typeof doc.firstName !== 'string') throw new Error('firstName is missing');
-      return { ...doc, fullName: `${doc.firstName} ${doc.lastName}` };
-    },
+    up: (doc) => ({ ...doc, fullName: `${nameField(doc, 'firstName')} ${nameField(doc, 'lastName')}` }),
     down: (doc) => {
       const { fullName, ...rest } = doc;
-      const [firstName, ...last] = fullName.split(' ');
-      return { ...rest, firstName, lastName: last.join(' ') };
+      const space = fullName.indexOf(' ');
+      return { ...rest, firstName: fullName.slice(0, space), lastName: fullName.slice(space + 1) };
     },
-    verify: (doc) => (typeof doc.fullName === 'string' && doc.fullName.trim().length > 0) || 'fullName is empty',
+    verify: (doc) => {
+      if (typeof doc.fullName !== 'string' || !doc.fullName.trim()) return 'fullName is empty';
+      if (typeof doc['firstName'] === 'string' && doc.fullName !== `${doc['firstName']} ${doc['lastName']}`) return 'fullName does not match the names';
+      return true;
+    },
     removedFields: ['firstName', 'lastName'],
     addedFields: ['fullName'],
   };
@@ -62,6 +78,17 @@ export function tierMigration(backfill: 'eager' | 'lazy', overrides: Partial<Mig
 /** A customer document as stored at v1. */
 export function customer(i: number): CustomerV1 {
   return { firstName: `First${i}`, lastName: `Last${i}` };
+}
+
+/**
+ * The stored v1 customer number `i`, with an email. Every tenth one also carries fields of other
+ * types (array, embedded document, date, null) that every job must leave untouched, as a real
+ * collection would. The rest stay small: on FerretDB, size is time.
+ */
+export function customerDoc(i: number): Doc {
+  const doc: Doc = { firstName: `First${i}`, lastName: `Last${i}`, email: `c${i}@example.com` };
+  if (i % 10 === 0) Object.assign(doc, { tags: ['a', 'b'], address: { city: `City${i % 7}`, zip: String(10000 + i) }, since: new Date(Date.UTC(2020, 0, 1 + (i % 365))), note: null });
+  return doc;
 }
 
 /** Zero-padded ids sort in insertion order, as `_id`s do. */

@@ -1,6 +1,6 @@
 import { customersRegistry } from '../../testing/customers-migrations.fixture';
 import { FakeUnleashServer, unreachableUrl } from '../../testing/fake-unleash.server';
-import { waitFor } from '../../testing/wait-for.helper';
+import { waitFor } from '@zdm/migrations-core/testing';
 import { safeFlagDefaults } from './flag-source.contract';
 import { StaticFlagSource } from './static.flag-source';
 import { UnleashFlagSource, unleashApiUrl } from './unleash.flag-source';
@@ -71,7 +71,7 @@ describe('UnleashFlagSource', () => {
     expect(source.isEnabled(O)).toBe(true);
     expect(source.status()).toMatchObject({ source: 'defaults', connected: false, lastSyncAt: null });
     // unleash-client retries a failed poll twice (about 3 s) before it reports the error.
-    expect(await waitFor('the connection error', () => source.status().lastError)).toMatch(/ECONNREFUSED/);
+    expect(await waitFor('the connection error', () => source.status().lastError, 10_000)).toMatch(/ECONNREFUSED/);
     expect(source.snapshot()).toEqual(defaults());
   });
 
@@ -99,9 +99,9 @@ describe('UnleashFlagSource', () => {
   it('keeps the last-known values while Unleash is unreachable and follows it again when it is back', async () => {
     server.features = { [W]: true, [O]: false };
     const source = open(server.url);
-    await waitFor('write-new on', () => source.isEnabled(W));
+    await waitFor('write-new on', () => source.isEnabled(W), 10_000);
     await server.stop();
-    await waitFor('the source to notice Unleash is gone', () => !source.status().connected);
+    await waitFor('the source to notice Unleash is gone', () => !source.status().connected, 10_000);
     await new Promise((r) => setTimeout(r, 200)); // several failed polls
     expect(source.snapshot()).toEqual({ ...defaults(), [W]: true, [O]: false });
     expect(source.status()).toMatchObject({ source: 'unleash', connected: false });

@@ -4,7 +4,7 @@ import { ControlStore, MigrationRegistry, createInMemoryControlStore, flagNames 
 import { TcpProxy, integrationServices } from '@zdm/dev-services';
 import { randomBytes } from 'node:crypto';
 import { fullNameMigration } from '../../testing/customers-migrations.fixture';
-import { waitFor } from '../../testing/wait-for.helper';
+import { waitFor } from '@zdm/migrations-core/testing';
 import { MigrationsModule } from '../migrations.module';
 import { safeFlagDefaults } from './flag-source.contract';
 import { UnleashFlagAdmin } from './unleash-admin.client';
@@ -78,14 +78,14 @@ describe('Unleash flags against a real unleash-server', () => {
     const flippedAt = Date.now();
     await admin.set(F.writeNew, true);
     await admin.set(F.writeOld, false);
-    await waitFor('write-new on and write-old off', () => source.isEnabled(F.writeNew) && !source.isEnabled(F.writeOld));
+    await waitFor('write-new on and write-old off', () => source.isEnabled(F.writeNew) && !source.isEnabled(F.writeOld), 10_000);
     console.info(`[unleash.int-spec] flag flip seen by the client after ${Date.now() - flippedAt} ms (poll interval 200 ms)`);
   });
 
   it('keeps the last-known values while Unleash is unreachable, and follows again once it is back', async () => {
     await admin.set(F.readNew, false);
     const source = open();
-    await waitFor('the current values', () => source.isEnabled(F.writeNew) && source.status().connected);
+    await waitFor('the current values', () => source.isEnabled(F.writeNew) && source.status().connected, 10_000);
     const before = source.snapshot();
 
     await proxy.cut();
@@ -127,9 +127,9 @@ describe('Unleash flags against a real unleash-server', () => {
 
     it('reports an Admin API flip in its heartbeat without a restart', async () => {
       // Unleash serves client features from a cache, so the switch-off of beforeAll may arrive a poll late.
-      await waitFor('a heartbeat writing v1', async () => (await writes()) === 1);
+      await waitFor('a heartbeat writing v1', async () => (await writes()) === 1, 10_000);
       await admin.set(F.writeNew, true);
-      await waitFor('a heartbeat writing v2', async () => (await writes()) === 2);
+      await waitFor('a heartbeat writing v2', async () => (await writes()) === 2, 10_000);
     });
 
     it('keeps beating with the last-known flags once the Unleash server is stopped', async () => {
@@ -137,7 +137,7 @@ describe('Unleash flags against a real unleash-server', () => {
       if (services.unleash.source === 'local') await services.unleash.stop();
       else await proxy.cut();
       const stoppedAt = new Date();
-      await waitFor('a heartbeat written after Unleash went away', async () => (await store.heartbeats.live())[0]?.at > stoppedAt);
+      await waitFor('a heartbeat written after Unleash went away', async () => (await store.heartbeats.live())[0]?.at > stoppedAt, 10_000);
       await new Promise((r) => setTimeout(r, 3_500)); // long enough for failed polls to be reported
       const [hb] = await store.heartbeats.live();
       expect(hb.at.getTime()).toBeGreaterThan(stoppedAt.getTime());

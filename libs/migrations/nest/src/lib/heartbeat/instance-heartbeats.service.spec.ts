@@ -1,7 +1,7 @@
 import { HeartbeatStore, createInMemoryControlStore } from '@zdm/migrations-core';
 import { StaticFlagSource } from '../flags/static.flag-source';
 import { customersRegistry } from '../../testing/customers-migrations.fixture';
-import { waitFor } from '../../testing/wait-for.helper';
+import { waitFor } from '@zdm/migrations-core/testing';
 import { InstanceHeartbeats } from './instance-heartbeats.service';
 import { BuildSchemas, defaultReadRanges } from './build-schemas.service';
 
@@ -33,7 +33,7 @@ describe('InstanceHeartbeats', () => {
     const { store, flags, heartbeats } = setup(undefined, 60_000);
     await heartbeats.start();
     flags.set(W, true);
-    const hb = await waitFor('a heartbeat writing v2', async () => (await store.live()).find((h) => h.schemas['customers'].writes === 2));
+    const hb = await waitFor('a heartbeat writing v2', async () => (await store.live()).find((h) => h.schemas['customers'].writes === 2), 10_000);
     expect(hb?.flags[W]).toBe(true);
     await heartbeats.stop();
   });
@@ -42,7 +42,7 @@ describe('InstanceHeartbeats', () => {
     const { store, heartbeats } = setup(undefined, 30);
     await heartbeats.start();
     const first = heartbeats.last()?.at.getTime() ?? 0;
-    await waitFor('a later heartbeat', () => (heartbeats.last()?.at.getTime() ?? 0) > first);
+    await waitFor('a later heartbeat', () => (heartbeats.last()?.at.getTime() ?? 0) > first, 10_000);
     await new Promise((r) => setTimeout(r, heartbeats.ttlMs + 20));
     expect(await store.live()).toHaveLength(1);
     await heartbeats.stop();
@@ -71,7 +71,7 @@ describe('InstanceHeartbeats', () => {
     const { heartbeats } = setup(flaky, 20);
     await heartbeats.start();
     expect(heartbeats.last()).toBeNull();
-    await waitFor('a heartbeat after the store recovered', async () => (await inner.live()).length === 1);
+    await waitFor('a heartbeat after the store recovered', async () => (await inner.live()).length === 1, 10_000);
     await heartbeats.stop();
   });
 
