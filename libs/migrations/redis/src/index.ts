@@ -1,3 +1,4 @@
+export { redisTargetKind, type RedisTarget } from './lib/redis.target';
 export { createRedisBackend, type RedisBackendOptions } from './lib/redis.backend';
 export { createRedisControlStore, type RedisControlStoreOptions } from './lib/redis-control.store';
 export { versionedGet, versionedSet, type VersionedGetOptions, type VersionedSetOptions, type VersionedValue } from './lib/versioned-value';

@@ -5,8 +5,10 @@ import {
   ValidateOptions,
   checksumOf,
   defineMigration,
+  targetKindProblems,
+  targetOf,
 } from './migration-registry';
-import { MigrationDefinition } from './migration.types';
+import { MigrationDefinition, MigrationTarget, TargetKind, targetName } from './migration.types';
 import { fullNameMigration, tierMigration } from './testing/migration.fixtures';
 
 /** A valid v2 -> v3 expand/contract step after `customers.full-name`. */
@@ -111,9 +113,9 @@ describe('MigrationRegistry', () => {
     ['an id with capitals and spaces', { id: 'Customers Full' }, /id must be lower-case words/],
     ['a missing description', { description: '' }, /description is required/],
     ['a missing service', { service: '' }, /service is required/],
-    ['a missing target', { target: undefined }, /target.kind must be "mongo" or "redis"/],
-    ['a mongo target without a collection', { target: { kind: 'mongo', collection: '' } }, /target.collection is required/],
-    ['a redis target without a key pattern', { target: { kind: 'redis', keyPattern: '', versioning: 'value' } }, /target.keyPattern is required/],
+    ['a missing target', { target: undefined }, /target.kind must name the backend that owns the data/],
+    ['a target without a kind', { target: { kind: '', collection: 'customers' } }, /target.kind must name the backend that owns the data/],
+    ['a target without a name', { target: { kind: 'mongo', collection: '' } }, /the mongo target has no name: give it a name field, or a string field after kind/],
     ['from below 1', { from: 0, to: 1 }, /from must be an integer >= 1, got 0/],
     ['a fractional to', { to: 2.5 }, /to must be an integer, got 2.5/],
     ['up that is not a function', { up: 'x' as never }, /up must be a function/],
@@ -195,5 +197,45 @@ describe('checksumOf', () => {
 
   it('ignores the description, which is documentation only', () => {
     expect(checksumOf(fullNameMigration({ description: 'reworded' }))).toBe(checksumOf(fullNameMigration()));
+  });
+});
+
+describe('open target kinds', () => {
+  /** A backend that core has never heard of, with its own target type and checks. */
+  interface TableTarget extends MigrationTarget {
+    kind: 'table';
+    table: string;
+  }
+  const tableKind: TargetKind<TableTarget> = {
+    kind: 'table',
+    problems: (target) => (typeof target['table'] === 'string' && /^[a-z_]+$/.test(target['table']) ? [] : [`target.table must be a lower-case table name, got ${JSON.stringify(target['table'])}`]),
+  };
+  const onTable = (table: unknown) => fullNameMigration({ id: 'customers.on-table', target: { kind: 'table', table } });
+
+  it('registers a migration of a kind that core does not know, and names its target', () => {
+    const def = onTable('customers_v');
+    expect(() => MigrationRegistry.create([def])).not.toThrow();
+    expect(targetName(def.target)).toBe('customers_v');
+    expect(MigrationRegistry.create([def]).chains().get('customers_v')?.map((d) => d.id)).toEqual(['customers.on-table']);
+  });
+
+  it("names a target by its name field first, else by its first string field after kind", () => {
+    expect(targetName({ kind: 'x', name: 'shown', collection: 'other' })).toBe('shown');
+    expect(targetName({ kind: 'redis', keyPattern: 'session:*', versioning: 'value' })).toBe('session:*');
+    expect(targetName({ kind: 'x', shards: 3 })).toBe('');
+  });
+
+  it("leaves the target's own fields to its backend, which refuses a bad one naming the problem", () => {
+    const bad = onTable('Customers V');
+    expect(() => MigrationRegistry.create([bad])).not.toThrow();
+    expect(targetKindProblems([bad, fullNameMigration()], tableKind)).toEqual([
+      { migrationId: 'customers.on-table', code: 'invalid-field', message: 'target.table must be a lower-case table name, got "Customers V"' },
+    ]);
+    expect(() => targetOf(bad, tableKind)).toThrow(/customers.on-table: target.table must be a lower-case table name/);
+    expect(targetOf(onTable('customers_v'), tableKind).table).toBe('customers_v');
+  });
+
+  it('refuses a definition of another kind, naming the backend it belongs to', () => {
+    expect(() => targetOf(fullNameMigration(), tableKind)).toThrow('customers.full-name: targets mongo, not table; give it to the mongo backend');
   });
 });

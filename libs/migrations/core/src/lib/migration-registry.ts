@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Doc, MigrationDefinition, strategyOf, targetName } from './migration.types';
+import { Doc, MigrationDefinition, MigrationTarget, TargetKind, strategyOf, targetName } from './migration.types';
 
 /** One problem found in the registered chain, naming the migration it concerns. */
 export interface DefinitionProblem {
@@ -24,6 +24,28 @@ export class MigrationDefinitionError extends Error {
     );
     this.name = 'MigrationDefinitionError';
   }
+}
+
+/**
+ * `def`'s target as `kind`'s type. Throws a {@link MigrationDefinitionError} naming the problems
+ * when it is of another kind or `kind` finds it invalid; a backend calls it before using a definition.
+ */
+export function targetOf<T extends MigrationTarget>(def: MigrationDefinition, kind: TargetKind<T>): T {
+  const problems = targetKindProblems([def], kind, { allKinds: true });
+  if (problems.length) throw new MigrationDefinitionError(problems);
+  return def.target as T;
+}
+
+/**
+ * The problems of every target of `kind` among `defs` (with `allKinds`, a target of another kind is
+ * one too). A backend runs it over its registry when it is created, so a bad target fails at startup.
+ */
+export function targetKindProblems(defs: readonly MigrationDefinition[], kind: TargetKind, options: { allKinds?: boolean } = {}): DefinitionProblem[] {
+  return defs.flatMap((def) => {
+    const problem = (message: string): DefinitionProblem => ({ migrationId: def.id, code: 'invalid-field', message });
+    if (def.target?.kind !== kind.kind) return options.allKinds ? [problem(`targets ${String(def.target?.kind)}, not ${kind.kind}; give it to the ${String(def.target?.kind)} backend`)] : [];
+    return kind.problems(def.target).map(problem);
+  });
 }
 
 /** Options for {@link MigrationRegistry.validate}. */
@@ -75,9 +97,9 @@ function shapeProblems(def: MigrationDefinition): DefinitionProblem[] {
   if (def.down !== undefined && typeof def.down !== 'function') problems.push(bad('down must be a function when given'));
   if (def.verify !== undefined && typeof def.verify !== 'function') problems.push(bad('verify must be a function when given'));
   const target = def.target;
-  if (!target || (target.kind !== 'mongo' && target.kind !== 'redis')) problems.push(bad('target.kind must be "mongo" or "redis"'));
-  else if (target.kind === 'mongo' && !target.collection) problems.push(bad('target.collection is required'));
-  else if (target.kind === 'redis' && !target.keyPattern) problems.push(bad('target.keyPattern is required'));
+  // The rest of the target is its backend's to check (TargetKind), when the backend is created.
+  if (!target || typeof target.kind !== 'string' || !target.kind) problems.push(bad('target.kind must name the backend that owns the data, e.g. "mongo" or "redis"'));
+  else if (!targetName(target)) problems.push(bad(`the ${target.kind} target has no name: give it a name field, or a string field after kind (e.g. collection)`));
   const strategy = strategyOf(def);
   if (strategy.kind === 'additive' && def.removedFields?.length) {
     problems.push(bad('an additive migration cannot remove fields; use expand-contract'));

@@ -4,26 +4,27 @@ export type Doc = Record<string, unknown>;
 /** What `verify(doc)` may answer: `true` when the document is right, otherwise the reason. */
 export type VerifyResult = true | string;
 
-/** A MongoDB collection migrated by the mongo adapter. */
-export interface MongoTarget {
-  kind: 'mongo';
-  /** Collection name, as mongoose stores it. */
-  collection: string;
+/**
+ * Where a migration's data lives. `kind` names the backend that owns it (`mongo`, `redis`, ...);
+ * the other fields are that backend's own, and that backend checks them ({@link TargetKind}), so a
+ * new backend needs no change here. The target's name, which heartbeats, plans and status use, is
+ * its `name` field, or else its first string field after `kind` (`collection`, `keyPattern`).
+ */
+export interface MigrationTarget {
+  kind: string;
+  readonly [field: string]: unknown;
 }
 
-/** A Redis keyspace migrated by the redis adapter. */
-export interface RedisTarget {
-  kind: 'redis';
-  /** SCAN MATCH pattern of the keys this migration owns, e.g. `session:*`. */
-  keyPattern: string;
-  /**
-   * How the version is carried: `value` keeps `_v` inside the JSON value;
-   * `key-name` puts the version in the key (`<base>:v2`), and readers try the new key first.
-   */
-  versioning: 'value' | 'key-name';
+/**
+ * What a backend knows of its targets: their kind and what makes one valid. It is the backend's,
+ * not core's: `mongoTargetKind` lives in `@zdm/migrations-mongo`, `redisTargetKind` in
+ * `@zdm/migrations-redis`.
+ */
+export interface TargetKind<T extends MigrationTarget = MigrationTarget> {
+  kind: T['kind'];
+  /** What is wrong with a target of this kind, one sentence each (`target.collection is required`); empty when it is valid. */
+  problems(target: MigrationTarget): string[];
 }
-
-export type MigrationTarget = MongoTarget | RedisTarget;
 
 /**
  * How the shape change is rolled out.
@@ -101,8 +102,11 @@ export function flagNames(id: string): MigrationFlags {
   return { writeNew: `${id}.write-new`, readNew: `${id}.read-new`, writeOld: `${id}.write-old` };
 }
 
+/** The target's name: its `name` field, or else its first string field after `kind`; '' when it has none. */
 export function targetName(target: MigrationTarget): string {
-  return target.kind === 'mongo' ? target.collection : target.keyPattern;
+  if (typeof target['name'] === 'string') return target['name'];
+  const first = Object.entries(target).find(([field, value]) => field !== 'kind' && typeof value === 'string');
+  return (first?.[1] as string | undefined) ?? '';
 }
 
 export function strategyOf(def: Pick<MigrationDefinition, 'strategy'>): MigrationStrategy {

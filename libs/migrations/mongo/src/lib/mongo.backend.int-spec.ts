@@ -1,8 +1,9 @@
 import { fullNameMigration } from '@zdm/migrations-core/testing';
-import { BatchEvent, Doc, GateRefusedError, MigrationDefinition, shadowRead } from '@zdm/migrations-core';
+import { BatchEvent, Doc, GateRefusedError, MigrationDefinition, shadowRead, targetOf } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
 import { seedCustomers, snapshot } from '../test/customers.fixture';
 import { useTestMongo } from '../test/ferretdb.fixture';
+import { mongoTargetKind } from './mongo.target';
 import { advanceTo, ops, testMigrator, testThrottle } from '../test/fleet.fixture';
 
 jest.setTimeout(600_000);
@@ -20,7 +21,7 @@ function migration(collection: string, overrides: Partial<MigrationDefinition> =
 
 /** Seeds `count` v1 customers for `def`, takes the snapshot, and brings the migration to backfill. */
 async function seededAtBackfill(def: MigrationDefinition, count: number) {
-  const customers = server.db.collection((def.target as { collection: string }).collection);
+  const customers = server.db.collection(targetOf(def, mongoTargetKind).collection);
   await seedCustomers(customers, count);
   const before = await snapshot(customers);
   const { migrator, backend } = testMigrator(server.db, [def]);

@@ -5,9 +5,12 @@ import {
   JobKind,
   MigrationBackend,
   MigrationDefinition,
+  MigrationDefinitionError,
   MigrationRegistry,
   Step,
   TargetItem,
+  targetKindProblems,
+  targetOf,
   unexpandStep,
 } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
@@ -17,6 +20,7 @@ import { createMongoControlStore } from './mongo-control.store';
 import { claimsWhereNeeded } from './document.claims';
 import { UndoLog } from './undo.log';
 import { anyIdCollection } from './mongo-driver.util';
+import { mongoTargetKind } from './mongo.target';
 
 /** Options for {@link createMongoBackend}. */
 export interface MongoBackendOptions {
@@ -102,12 +106,13 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const claims = claimsWhereNeeded(db, { atomicUpdates: options.atomicUpdates, collection: options.claimsCollection ?? `${prefix}claims` });
   if (!Number.isInteger(maxOpsPerCommand) || maxOpsPerCommand < 1) throw new Error(`maxOpsPerCommand must be an integer >= 1, got ${maxOpsPerCommand}`);
 
+  // The mongo targets of the registry are checked now, so a bad one fails at startup.
+  const problems = registry ? targetKindProblems(registry.all(), mongoTargetKind) : [];
+  if (problems.length) throw new MigrationDefinitionError(problems);
+
   const collectionOf = (def: MigrationDefinition) => {
     if (registry) registry.get(def.id);
-    if (def.target.kind !== 'mongo') {
-      throw new Error(`${def.id} targets ${def.target.kind}, not a MongoDB collection; give it to the ${def.target.kind} backend`);
-    }
-    return anyIdCollection(db, def.target.collection);
+    return anyIdCollection(db, targetOf(def, mongoTargetKind).collection);
   };
 
   return {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { JobTarget, Doc, ItemChange, JobKind, MigrationDefinition, RedisTarget, TargetItem } from '@zdm/migrations-core';
+import { JobTarget, Doc, ItemChange, JobKind, MigrationDefinition, TargetItem, targetOf } from '@zdm/migrations-core';
+import { RedisTarget, redisTargetKind } from './redis.target';
 import { CAS_BATCH } from './lua.script';
 import { globToRegExp, parseVersionedKey, scanPatternOf, versionedKey } from './key-naming';
 import { decodeValue, encodeValue } from './value.codec';
@@ -50,8 +51,7 @@ export class RedisKeyspace {
     readonly def: MigrationDefinition,
     options: KeyspaceOptions = {},
   ) {
-    if (def.target.kind !== 'redis') throw new Error(`${def.id} targets ${def.target.kind}, not redis`);
-    this.target = def.target;
+    this.target = targetOf(def, redisTargetKind);
     this.scanPattern = scanPatternOf(this.target.keyPattern, this.target.versioning);
     this.baseMatcher = globToRegExp(this.target.keyPattern);
     this.maxScanRounds = options.maxScanRounds ?? 8;

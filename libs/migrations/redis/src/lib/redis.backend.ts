@@ -6,12 +6,16 @@ import {
   JobKind,
   MigrationBackend,
   MigrationDefinition,
+  MigrationDefinitionError,
+  MigrationRegistry,
   Step,
   TargetItem,
+  targetKindProblems,
   unexpandStep,
 } from '@zdm/migrations-core';
 import { KeyspaceOptions, RedisCas, RedisKeyspace } from './keyspace.target';
 import { createRedisControlStore } from './redis-control.store';
+import { redisTargetKind } from './redis.target';
 
 /** Options for {@link createRedisBackend}. */
 export interface RedisBackendOptions extends KeyspaceOptions {
@@ -21,6 +25,8 @@ export interface RedisBackendOptions extends KeyspaceOptions {
   store?: ControlStore;
   /** Key prefix of the default control store. Default `zdm:`. */
   controlPrefix?: string;
+  /** The migrations this backend will run; their redis targets are checked when it is created. */
+  registry?: MigrationRegistry;
 }
 
 const hasOldFields = (def: MigrationDefinition, item: TargetItem) => (def.removedFields ?? []).some((f) => f in item.doc);
@@ -50,6 +56,8 @@ export function createRedisBackend(options: RedisBackendOptions): MigrationBacke
   if (redis.options.keyPrefix) {
     throw new Error(`the redis client has keyPrefix "${redis.options.keyPrefix}"; SCAN ignores it, so use a client without keyPrefix and put the prefix in keyPattern`);
   }
+  const problems = options.registry ? targetKindProblems(options.registry.all(), redisTargetKind) : [];
+  if (problems.length) throw new MigrationDefinitionError(problems);
   const store = options.store ?? createRedisControlStore(redis, { prefix: options.controlPrefix ?? 'zdm:' });
   const keyspace = (def: MigrationDefinition) => new RedisKeyspace(redis, def, options);
 
@@ -92,7 +100,7 @@ export function createRedisBackend(options: RedisBackendOptions): MigrationBacke
  */
 function redisUnexpandStep(def: MigrationDefinition): (item: TargetItem) => Step {
   const fallback = unexpandStep(def);
-  if (def.target.kind !== 'redis' || def.target.versioning !== 'key-name') return fallback;
+  if (def.target.kind !== redisTargetKind.kind || def.target['versioning'] !== 'key-name') return fallback;
   return (item) => {
     const old = (item.cas as RedisCas).slots.find((s) => s.version === def.from && s.doc);
     if (item.version < def.to || !old?.doc) return fallback(item);

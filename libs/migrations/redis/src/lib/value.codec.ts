@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { Doc, RedisTarget } from '@zdm/migrations-core';
+import { Doc } from '@zdm/migrations-core';
+import type { RedisTarget } from './redis.target';
 
 /** A stored value read back: the document and its version, or why it cannot be read. */
 export type DecodedValue = { ok: true; doc: Doc; version: number } | { ok: false; reason: string };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { Doc, MigrationDefinition, MigrationRegistry, RedisTarget } from '@zdm/migrations-core';
+import { Doc, MigrationDefinition, MigrationRegistry, targetOf } from '@zdm/migrations-core';
+import { RedisTarget, redisTargetKind } from './redis.target';
 import { LuaScript } from './lua.script';
 import { globToRegExp, versionedKey } from './key-naming';
 import { decodeValue, encodeValue } from './value.codec';
@@ -51,7 +52,7 @@ function keyspaceOf(key: string, { registry, keyPattern }: KeyspaceOptions): { t
     throw new Error(matches.length ? `${key} matches several key patterns (${names}); pass keyPattern` : `no registered redis migration has a key pattern matching ${key}`);
   }
   const [, chain] = matches[0];
-  return { target: chain[0].target as RedisTarget, chain };
+  return { target: targetOf(chain[0], redisTargetKind), chain };
 }
 
 /** Versions whose keys are looked at in key-name mode, newest first; one past `upTo` to notice newer writers. */
