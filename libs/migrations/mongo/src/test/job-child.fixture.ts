@@ -122,9 +122,9 @@ export interface AckedWrite {
 }
 
 /**
- * An application writer, as the customers repository writes: read the document by `_id`, `$set` new
- * names (and `fullName` once the document is v2) with `$inc: {_rev: 1}`. Where updates are atomic
- * (`claims` null) the write compare-and-sets on `_id` + `_rev` and reads again on a conflict; on a
+ * An application writer: read the document by `_id`, `$set` new names (and `fullName` once the
+ * document is v2) with `$inc: {_rev: 1}`. Where updates are atomic (`claims` null) the write
+ * compare-and-sets on `_id` + `_v` + `_rev` and reads again on a conflict; on a
  * server without atomic updates (FerretDB 1.x) it claims the document first, writes by `_id`, and
  * releases. Renames random documents at about `ratePerSec` with `concurrency` loops; a document
  * found claimed is left for another one.
@@ -190,7 +190,9 @@ export class ConcurrentWriter {
     const firstName = `W${loop}-${n}`;
     const set: Doc = { firstName, email: `${firstName}@example.com` };
     if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
-    const filter: Doc = this.claims ? { _id } : { _id, _rev: matchValue(current['_rev']) };
+    // What it writes depends on the version it read (fullName only at v2), so the compare-and-set
+    // covers `_v` as well as `_rev`: the runner's write changes `_v` and leaves `_rev` alone.
+    const filter: Doc = this.claims ? { _id } : { _id, _v: matchValue(current['_v']), _rev: matchValue(current['_rev']) };
     const { matchedCount } = await this.collection.updateOne(filter, { $set: set, $inc: { _rev: 1 } });
     if (matchedCount === 0 && !this.claims) return false;
     if (matchedCount !== 1) throw new Error(`the update of ${_id.toHexString()} matched ${matchedCount} documents`);
