@@ -3,7 +3,8 @@ import { createInMemoryControlStore } from './in-memory-control-store';
 import { backfillStep } from './job-steps';
 import { ControlStore } from './store.contract';
 import { InMemoryCollection, InMemoryTargetOptions, StoredItem } from './testing/in-memory-target';
-import { customer, docId, fullNameMigration, setCommand, sleep } from './testing/migration.fixtures';
+import { ManualClock } from './testing/manual-clock';
+import { customer, docId, fullNameMigration, setCommand } from './testing/migration.fixtures';
 
 const def = fullNameMigration();
 const JOB = 'customers.full-name:backfill';
@@ -20,11 +21,26 @@ function latch() {
 describe('runJob', () => {
   let store: ControlStore;
   let collection: InMemoryCollection;
+  /** The time of the store and of the runners: it moves only when a spec advances it. */
+  let clock: ManualClock;
 
   beforeEach(() => {
-    store = createInMemoryControlStore();
+    clock = new ManualClock();
+    store = createInMemoryControlStore({ clock });
     collection = InMemoryCollection.seed(35, customer, docId);
   });
+
+  /** Moves the clock 5 ms at a time until `work` settles (at most 10 simulated minutes), and returns its result. */
+  async function driven<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const done = work.finally(() => (settled = true));
+    done.catch(() => undefined);
+    for (let step = 0; !settled; step++) {
+      if (step > 120_000) throw new Error('the run did not settle within 10 simulated minutes');
+      await clock.advance(5);
+    }
+    return done;
+  }
 
   /** Backfill options over a fresh target; batches are fixed at 10 so the walk is predictable. */
   function job(overrides: Partial<RunJobOptions> = {}, target: InMemoryTargetOptions = {}): RunJobOptions & { target: ReturnType<InMemoryCollection['target']> } {
@@ -37,6 +53,7 @@ describe('runJob', () => {
       step: backfillStep(def),
       throttle: { initialBatchSize: BATCH, minBatchSize: BATCH, maxBatchSize: BATCH },
       pollMs: 2,
+      clock,
       ...overrides,
       target: collection.target({ pending: belowTarget, ...target }),
     };
@@ -196,13 +213,13 @@ describe('runJob', () => {
       },
     });
     const running = runJob(options);
-    await sleep(300);
+    await clock.advance(300);
     expect(events.map((e) => e.batch)).toEqual([1, 2]);
     expect(versions().filter((v) => v === 2)).toHaveLength(20);
     expect(await store.leases.acquire(JOB, 'runner-b', 1_000)).toBeNull();
 
     await setCommand(store, def.id, 'run');
-    const result = await running;
+    const result = await driven(running);
     expect(result.status).toBe('done');
     expect(options.target.reads.map((r) => r.cursor)).toEqual([null, docId(9), docId(19), docId(29)]);
     expect(versions().every((v) => v === 2)).toBe(true);
@@ -225,13 +242,13 @@ describe('runJob', () => {
     const stall = latch();
     const first = job({}, { beforeRead: () => stall.opened });
     const running = runJob(first);
-    await sleep(5);
+    await clock.advance(5);
     const second = job({ owner: 'runner-b' });
-    const refused = await runJob(second);
+    const refused = await driven(runJob(second));
     expect(refused).toMatchObject({ status: 'lease-held', token: 0 });
     expect(second.target.reads).toEqual([]);
     stall.open();
-    expect((await running).status).toBe('done');
+    expect((await driven(running)).status).toBe('done');
     expect(collection.writes.every((w) => w.by === 'runner')).toBe(true);
     expect(runnerWritesPerId().size).toBe(35);
   });
@@ -249,17 +266,17 @@ describe('runJob', () => {
     const renewLease = store.leases.renew.bind(store.leases);
     stale.store = { ...store, leases: { ...store.leases, renew: async (...args) => (frozen && (await stall.opened), renewLease(...args)) } };
     const running = runJob(stale);
-    await sleep(150);
+    await clock.advance(150);
 
     const takeover = job({ owner: 'runner-b' });
-    const done = await runJob(takeover);
+    const done = await driven(runJob(takeover));
     expect(done).toMatchObject({ status: 'done', token: 2 });
     expect(takeover.target.reads[0].cursor).toBe(docId(9));
     const writesBefore = collection.writes.length;
     const checkpointBefore = await store.leases.readCheckpoint(JOB);
 
     stall.open();
-    const lost = await running;
+    const lost = await driven(running);
     expect(lost).toMatchObject({ status: 'lease-lost', token: 1 });
     expect(collection.writes).toHaveLength(writesBefore);
     expect(await store.leases.readCheckpoint(JOB)).toEqual(checkpointBefore);
@@ -271,11 +288,11 @@ describe('runJob', () => {
     const count = options.target.countRemaining.bind(options.target);
     let rivalDuringCount: unknown = 'not tried';
     options.target.countRemaining = async () => {
-      await sleep(200);
+      await clock.sleep(200);
       rivalDuringCount = await store.leases.acquire(JOB, 'runner-b', 1_000);
       return count();
     };
-    const result = await runJob(options);
+    const result = await driven(runJob(options));
     expect(rivalDuringCount).toBeNull();
     expect(result).toMatchObject({ status: 'done', token: 1 });
     expect(versions().every((v) => v === 2)).toBe(true);
@@ -287,11 +304,11 @@ describe('runJob', () => {
       beforeRead: async (call) => {
         if (call !== 1) return;
         // A store that sorts the whole collection before it returns the first page.
-        await sleep(200);
+        await clock.sleep(200);
         rivalDuringRead = await store.leases.acquire(JOB, 'runner-b', 1_000);
       },
     });
-    const result = await runJob(options);
+    const result = await driven(runJob(options));
     expect(rivalDuringRead).toBeNull();
     expect(result).toMatchObject({ status: 'done', token: 1 });
     expect(versions().every((v) => v === 2)).toBe(true);
@@ -302,7 +319,7 @@ describe('runJob', () => {
     let most = 0;
     const slowly = <A extends unknown[], R>(op: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
       most = Math.max(most, ++inFlight);
-      await sleep(30);
+      await clock.sleep(30);
       try {
         return await op(...args);
       } finally {
@@ -310,12 +327,12 @@ describe('runJob', () => {
       }
     };
     const { leases } = store;
-    const options = job({ leaseTtlMs: 150 }, { beforeRead: () => sleep(120), beforeWrite: () => sleep(60) });
+    const options = job({ leaseTtlMs: 150 }, { beforeRead: () => clock.sleep(120), beforeWrite: () => clock.sleep(60) });
     options.store = {
       ...store,
       leases: { ...leases, renew: slowly(leases.renew.bind(leases)), writeCheckpoint: slowly(leases.writeCheckpoint.bind(leases)) },
     };
-    const result = await runJob(options);
+    const result = await driven(runJob(options));
     expect(result).toMatchObject({ status: 'done', checkpoint: { processed: 35, batches: 4 } });
     expect(most).toBe(1);
   });
@@ -340,7 +357,8 @@ describe('runJob', () => {
 
   it('reports progress with a rate and an ETA after every batch', async () => {
     const events: BatchEvent[] = [];
-    await runJob(job({ onBatch: (e) => events.push(e) }));
+    // Each page takes 10 ms of the clock's time.
+    await driven(runJob(job({ onBatch: (e) => events.push(e) }, { beforeRead: () => clock.sleep(10) })));
     expect(events.map((e) => [e.jobKey, e.batch, e.read, e.written, e.progress.done, e.progress.total])).toEqual([
       [JOB, 1, 10, 10, 10, 35],
       [JOB, 2, 10, 10, 20, 35],
@@ -395,9 +413,9 @@ describe('runJob', () => {
     const events: BatchEvent[] = [];
     const options = job(
       { throttle: { targetLatencyMs: 2, initialBatchSize: 8, minBatchSize: 2, maxPauseMs: 1 }, onBatch: (e) => events.push(e) },
-      { beforeRead: () => sleep(5) },
+      { beforeRead: () => clock.sleep(5) },
     );
-    await runJob(options);
+    await driven(runJob(options));
     expect(options.target.reads.slice(0, 4).map((r) => r.limit)).toEqual([8, 4, 2, 2]);
     expect(events[0].pauseMs).toBe(1);
   });

@@ -1,6 +1,7 @@
 import { AdaptiveThrottle, ThrottleOptions } from './adaptive-throttle';
 import { Doc } from './migration.types';
 import { ProgressSnapshot, ProgressTracker } from './progress';
+import { Clock, systemClock } from './clock';
 import { Checkpoint, ControlStore, Lease, emptyCheckpoint } from './store.contract';
 
 /** One stored document or value as a runner sees it. */
@@ -104,6 +105,8 @@ export interface RunJobOptions {
   onBatch?: (event: BatchEvent) => void;
   /** Stops the run between batches (status `stopped`), leaving the checkpoint for a resume. */
   signal?: AbortSignal;
+  /** Time source of the lease deadline, renewals, pauses and latencies. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** What a run ended with. */
@@ -114,8 +117,6 @@ export interface RunResult {
   /** Fencing token the run held (0 if it never got the lease). */
   token: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class LeaseLostError extends Error {}
 
@@ -131,12 +132,14 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
   const maxPasses = options.maxPasses ?? 3;
   const pollMs = options.pollMs ?? 250;
   const throttle = new AdaptiveThrottle(options.throttle);
+  const clock = options.clock ?? systemClock;
+  const now = () => new Date(clock.now());
 
-  const acquireSentAt = performance.now();
+  const acquireSentAt = clock.now();
   let lease: Lease | null = await store.leases.acquire(jobKey, options.owner, ttl);
-  let checkpoint = (await store.leases.readCheckpoint(jobKey)) ?? emptyCheckpoint();
+  let checkpoint = (await store.leases.readCheckpoint(jobKey)) ?? emptyCheckpoint(now());
   // The total grows by the remaining count once it is known (counted under the lease, below).
-  const progress = new ProgressTracker(checkpoint.processed, checkpoint.processed);
+  const progress = new ProgressTracker(checkpoint.processed, checkpoint.processed, () => clock.now());
   if (!lease) return { status: 'lease-held', checkpoint, progress: progress.snapshot(), token: 0 };
   const token = lease.token;
   // Local deadline: a runner frozen past its lease (SIGSTOP, GC pause) notices before writing.
@@ -156,32 +159,32 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
     serially(async () => {
       // The deadline counts from when the request left: a reply that arrives after a freeze must not
       // extend a lease the store may already have given to someone else.
-      const sentAt = performance.now();
+      const sentAt = clock.now();
       const renewed: Lease | null = await store.leases.renew(lease as Lease, ttl);
       if (!renewed) throw new LeaseLostError();
       lease = renewed;
       deadline = Math.max(deadline, sentAt + ttl * 0.8);
     });
   const assertFenced = () => {
-    if (performance.now() > deadline) throw new LeaseLostError();
+    if (clock.now() > deadline) throw new LeaseLostError();
   };
   // A full count, one page on a store that sorts before it streams, or a long throttle pause can
   // outlast the lease: renew in the background for as long as the job runs. A frozen process renews
   // nothing, so its deadline still passes and the fence still holds. A renewal that fails for another
   // reason is tried again by the next tick, and the deadline decides.
   let lost = false;
-  const keepAlive = setInterval(() => {
+  const stopKeepAlive = clock.every(Math.max(10, ttl / 3), () => {
     if (leaseOpsPending > 0) return;
     renew().catch((err) => {
       if (err instanceof LeaseLostError) lost = true;
     });
-  }, Math.max(10, ttl / 3));
+  });
   // The background renewal keeps the deadline at least 0.47 ttl ahead. Before a write the runner
   // renews only when less than 0.4 ttl is left (a renewal failed or came late), so a batch usually
   // costs one lease write (its checkpoint) instead of three.
   const keepLease = async () => {
     if (lost) throw new LeaseLostError();
-    if (deadline - performance.now() < ttl * 0.4) await renew();
+    if (deadline - clock.now() < ttl * 0.4) await renew();
   };
   const countKeepingLease = async (): Promise<number> => {
     const remaining = await target.countRemaining();
@@ -208,20 +211,20 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
     if (checkpoint.done) {
       // A finished job is started again only when there is work left; then it walks from the start.
       if (remainingAtStart === 0) return await finish('done');
-      await saveCheckpoint({ ...checkpoint, cursor: null, done: false, updatedAt: new Date() });
+      await saveCheckpoint({ ...checkpoint, cursor: null, done: false, updatedAt: now() });
     }
     let pass = 0;
     let writtenThisPass = 0;
     for (;;) {
       if (options.signal?.aborted) return await finish('stopped');
-      const command = await waitWhilePaused(options, renew, pollMs);
+      const command = await waitWhilePaused(options, renew, () => clock.sleep(pollMs));
       if (command === 'abort') return await finish('aborted');
       if (options.signal?.aborted) return await finish('stopped');
 
-      const started = performance.now();
+      const started = clock.now();
       const batch = await target.readBatch(checkpoint.cursor, throttle.batchSize);
       const counts = await applyBatch(batch.items, options, maxRetries, keepLease, assertFenced);
-      const latencyMs = performance.now() - started;
+      const latencyMs = clock.now() - started;
       throttle.observe(latencyMs);
       writtenThisPass += counts.written;
 
@@ -234,7 +237,7 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
         quarantined: checkpoint.quarantined + counts.quarantined,
         batches: checkpoint.batches + 1,
         done: false,
-        updatedAt: new Date(),
+        updatedAt: now(),
       };
       await keepLease();
       await saveCheckpoint(next);
@@ -257,35 +260,31 @@ export async function runJob(options: RunJobOptions): Promise<RunResult> {
           // Items written behind the cursor by others (or lost races) get another pass.
           progress.grow(left);
           writtenThisPass = 0;
-          await saveCheckpoint({ ...checkpoint, cursor: null, updatedAt: new Date() });
+          await saveCheckpoint({ ...checkpoint, cursor: null, updatedAt: now() });
           continue;
         }
-        await saveCheckpoint({ ...checkpoint, done: true, updatedAt: new Date() });
+        await saveCheckpoint({ ...checkpoint, done: true, updatedAt: now() });
         return await finish('done');
       }
-      if (throttle.pauseMs > 0) await sleep(throttle.pauseMs);
+      if (throttle.pauseMs > 0) await clock.sleep(throttle.pauseMs);
     }
   } catch (err) {
     if (err instanceof LeaseLostError) return { status: 'lease-lost', checkpoint, progress: progress.snapshot(), token };
     if (lease) await serially(() => store.leases.release(lease as Lease)).catch(() => undefined);
     throw err;
   } finally {
-    clearInterval(keepAlive);
+    stopKeepAlive();
   }
 }
 
-async function waitWhilePaused(
-  options: RunJobOptions,
-  renew: () => Promise<void>,
-  pollMs: number,
-): Promise<'run' | 'abort'> {
+async function waitWhilePaused(options: RunJobOptions, renew: () => Promise<void>, poll: () => Promise<void>): Promise<'run' | 'abort'> {
   for (;;) {
     const state = await options.store.state.load(options.migrationId);
     const command = state?.command ?? 'run';
     if (command !== 'pause') return command;
     if (options.signal?.aborted) return 'run';
     await renew();
-    await sleep(pollMs);
+    await poll();
   }
 }
 
@@ -313,7 +312,7 @@ async function applyBatch(
           docId: item.id,
           reason: step.reason,
           stage: options.stage,
-          at: new Date(),
+          at: new Date((options.clock ?? systemClock).now()),
         });
       } else changes.push({ item, doc: step.doc, version: step.version });
     }

@@ -8,7 +8,7 @@ export interface Clock {
   now(): number;
   /** Resolves once `ms` of this clock's time have passed. */
   sleep(ms: number): Promise<void>;
-  /** Calls `tick` every `ms` of this clock's time until the returned function is called. */
+  /** Calls `tick` every `ms` of this clock's time until the returned function is called (it keeps no process alive). */
   every(ms: number, tick: () => void): () => void;
 }
 
@@ -18,6 +18,7 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   every: (ms, tick) => {
     const timer = setInterval(tick, ms);
+    timer.unref();
     return () => clearInterval(timer);
   },
 };

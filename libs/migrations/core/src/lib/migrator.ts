@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ThrottleOptions } from './adaptive-throttle';
+import { Clock } from './clock';
 import { JobTarget, BatchEvent, RunResult, Step, TargetItem, runJob, safeStep } from './backfill-runner';
 import { DataCounts, VerifyReport } from './gates';
 import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
@@ -44,6 +45,8 @@ export interface MigratorOptions {
   minInstances?: number;
   /** Runner identity for leases; default `host:pid`. */
   owner?: string;
+  /** Time source of the runners' leases, renewals and pauses. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** One migration in a dry-run plan. */
@@ -174,6 +177,7 @@ export class Migrator {
       step: this.stepFor(def, job),
       throttle: this.options.throttle,
       leaseTtlMs: this.options.leaseTtlMs,
+      clock: this.options.clock,
       onBatch: options.onBatch,
       signal: options.signal,
     });

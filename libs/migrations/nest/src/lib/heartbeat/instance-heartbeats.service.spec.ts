@@ -1,18 +1,24 @@
 import { HeartbeatStore, createInMemoryControlStore } from '@zdm/migrations-core';
 import { StaticFlagSource } from '../flags/static.flag-source';
 import { customersRegistry } from '../../testing/customers-migrations.fixture';
-import { waitFor } from '@zdm/migrations-core/testing';
+import { ManualClock, waitFor } from '@zdm/migrations-core/testing';
 import { InstanceHeartbeats } from './instance-heartbeats.service';
 import { BuildSchemas, defaultReadRanges } from './build-schemas.service';
 
 const W = 'customers.full-name.write-new';
 const identity = { service: 'customers', instanceId: 'customers-1', build: 'v2' };
 
-function setup(store: HeartbeatStore = createInMemoryControlStore().heartbeats, intervalMs = 40) {
+/** The time of the store and of the heartbeats: it moves only when a spec advances it. */
+let clock: ManualClock;
+beforeEach(() => {
+  clock = new ManualClock();
+});
+
+function setup(store: HeartbeatStore = createInMemoryControlStore({ clock }).heartbeats, intervalMs = 40) {
   const registry = customersRegistry();
   const flags = StaticFlagSource.withSafeDefaults(registry.all());
   const schemas = new BuildSchemas(registry, defaultReadRanges(registry, 'customers'), flags);
-  const heartbeats = new InstanceHeartbeats(store, identity, schemas, { intervalMs });
+  const heartbeats = new InstanceHeartbeats(store, identity, schemas, { intervalMs, clock });
   return { store, flags, schemas, heartbeats };
 }
 
@@ -42,8 +48,9 @@ describe('InstanceHeartbeats', () => {
     const { store, heartbeats } = setup(undefined, 30);
     await heartbeats.start();
     const first = heartbeats.last()?.at.getTime() ?? 0;
-    await waitFor('a later heartbeat', () => (heartbeats.last()?.at.getTime() ?? 0) > first, 10_000);
-    await new Promise((r) => setTimeout(r, heartbeats.ttlMs + 20));
+    await clock.advance(30);
+    expect(heartbeats.last()?.at.getTime()).toBe(first + 30);
+    await clock.advance(heartbeats.ttlMs + 20);
     expect(await store.live()).toHaveLength(1);
     await heartbeats.stop();
   });
@@ -54,12 +61,13 @@ describe('InstanceHeartbeats', () => {
     await heartbeats.stop();
     flags.set(W, true);
     expect(await heartbeats.beat()).toBeNull();
-    await new Promise((r) => setTimeout(r, 100));
+    await clock.advance(100);
+    expect(clock.pending).toBe(0);
     expect(await store.live()).toEqual([]);
   });
 
   it('survives a store that fails for a while and beats again once it is back', async () => {
-    const inner = createInMemoryControlStore().heartbeats;
+    const inner = createInMemoryControlStore({ clock }).heartbeats;
     let failures = 3;
     const flaky: HeartbeatStore = {
       ...inner,
@@ -71,7 +79,10 @@ describe('InstanceHeartbeats', () => {
     const { heartbeats } = setup(flaky, 20);
     await heartbeats.start();
     expect(heartbeats.last()).toBeNull();
-    await waitFor('a heartbeat after the store recovered', async () => (await inner.live()).length === 1, 10_000);
+    await clock.advance(40);
+    expect(await inner.live()).toEqual([]);
+    await clock.advance(20);
+    expect(await inner.live()).toHaveLength(1);
     await heartbeats.stop();
   });
 

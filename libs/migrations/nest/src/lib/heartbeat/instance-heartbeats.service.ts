@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { HeartbeatStore, InstanceHeartbeat } from '@zdm/migrations-core';
+import { Clock, HeartbeatStore, InstanceHeartbeat, systemClock } from '@zdm/migrations-core';
 import { BuildSchemas, InstanceIdentity } from './build-schemas.service';
 
 /** Timing of heartbeats. */
@@ -8,6 +8,8 @@ export interface HeartbeatOptions {
   intervalMs?: number;
   /** How long one heartbeat stays live after it was written. Default 3 × `intervalMs`. */
   ttlMs?: number;
+  /** Time source of the beats and of their `at`. Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -20,7 +22,8 @@ export class InstanceHeartbeats {
   readonly intervalMs: number;
   readonly ttlMs: number;
   private readonly log = new Logger(InstanceHeartbeats.name);
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private stopTimer: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -35,16 +38,16 @@ export class InstanceHeartbeats {
   ) {
     this.intervalMs = options.intervalMs ?? 5_000;
     this.ttlMs = options.ttlMs ?? this.intervalMs * 3;
+    this.clock = options.clock ?? systemClock;
     if (!(this.intervalMs > 0)) throw new Error(`heartbeat intervalMs must be positive, got ${options.intervalMs}`);
     if (!(this.ttlMs > this.intervalMs)) throw new Error(`heartbeat ttlMs (${this.ttlMs}) must be longer than intervalMs (${this.intervalMs})`);
   }
 
   /** Writes the first heartbeat, then keeps beating until {@link stop}. */
   async start(): Promise<void> {
-    if (this.timer || this.stopped) return;
+    if (this.stopTimer || this.stopped) return;
     this.unsubscribe = this.schemas.flags.onChange(() => void this.beat());
-    this.timer = setInterval(() => void this.beat(), this.intervalMs);
-    this.timer.unref();
+    this.stopTimer = this.clock.every(this.intervalMs, () => void this.beat());
     await this.beat();
   }
 
@@ -64,7 +67,7 @@ export class InstanceHeartbeats {
   async stop(remove = true): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.timer);
+    this.stopTimer?.();
     this.unsubscribe?.();
     await this.queue;
     if (!remove) return;
@@ -77,7 +80,7 @@ export class InstanceHeartbeats {
 
   private async write(): Promise<InstanceHeartbeat | null> {
     if (this.stopped) return null;
-    const hb = this.schemas.heartbeat(this.identity);
+    const hb = this.schemas.heartbeat(this.identity, new Date(this.clock.now()));
     try {
       await this.store.beat(hb, this.ttlMs);
     } catch (err) {
