@@ -32,7 +32,7 @@ async function zdm(fixture: Fixture, args: string[], options: { signal?: AbortSi
 }
 
 const setup = (scenario: FixtureScenario = {}) => createFixture({ docs: 120, batchSize: 25, ...scenario });
-const rows = (f: Fixture) => [...f.backend.rows('customers').values()];
+const rows = (f: Fixture) => f.backend.collection('customers').all();
 
 describe('zdm argument parsing', () => {
   const f = setup();
@@ -152,7 +152,7 @@ describe('zdm start', () => {
     expect(progress.length).toBeGreaterThanOrEqual(120 / 25);
     expect(progress[progress.length - 1]).toMatchObject({ done: 120, total: 120 });
     expect(run.result).toMatchObject({ ok: true, status: 'done', written: 120, quarantineOpen: 0 });
-    expect(rows(f).every((r) => r.v === 2 && r.doc['fullName'] === `${r.doc['firstName']} ${r.doc['lastName']}`)).toBe(true);
+    expect(rows(f).every((r) => r.version === 2 && r.doc['fullName'] === `${r.doc['firstName']} ${r.doc['lastName']}`)).toBe(true);
     expect((await f.store.audit.list(ID)).map((a) => a.action)).toContain('backfill-done');
   });
 
@@ -161,7 +161,7 @@ describe('zdm start', () => {
     const run = await zdm(f, ['start', ID]);
     expect(run.code).toBe(ExitCode.refused);
     expect(run.result['error']).toContain('backfill runs in phase backfill or verify, but the migration is in expand; advance first');
-    expect(rows(f).every((r) => r.v === undefined)).toBe(true);
+    expect(rows(f).every((r) => r.version === 1 && r.rev === 0)).toBe(true);
   });
 
   it('exits 6 when documents were quarantined', async () => {
@@ -308,7 +308,7 @@ describe('zdm rollback', () => {
     const run = await zdm(f, ['rollback', ID]);
     expect(run.code).toBe(ExitCode.ok);
     expect(run.result).toMatchObject({ from: 'backfill', phase: 'rolled-back', job: 'unexpand' });
-    expect(rows(f).every((r) => r.v === 1 && !('fullName' in r.doc))).toBe(true);
+    expect(rows(f).every((r) => r.version === 1 && !('fullName' in r.doc))).toBe(true);
   });
 
   it('finishes an interrupted restore when run again', async () => {
@@ -317,10 +317,10 @@ describe('zdm rollback', () => {
     const stop = new AbortController();
     const first = await zdm(f, ['rollback', ID], { signal: stop.signal, onLine: (l) => l['event'] === 'progress' && stop.abort() });
     expect(first.code).toBe(ExitCode.stopped);
-    expect(rows(f).filter((r) => r.v === 2).length).toBeGreaterThan(0);
+    expect(rows(f).filter((r) => r.version === 2).length).toBeGreaterThan(0);
     const second = await zdm(f, ['rollback', ID]);
     expect(second.code).toBe(ExitCode.ok);
-    expect(rows(f).every((r) => r.v === 1 && !('fullName' in r.doc))).toBe(true);
+    expect(rows(f).every((r) => r.version === 1 && !('fullName' in r.doc))).toBe(true);
   });
 
   it('goes through an earlier abort, which only held up the backfill', async () => {
@@ -364,7 +364,7 @@ describe('zdm run', () => {
     expect(run.code).toBe(ExitCode.ok);
     expect(run.lines.filter((l) => l['event'] === 'phase').map((l) => l['to'])).toEqual(['expand', 'dual-write', 'backfill', 'verify', 'switch-reads', 'contract', 'complete']);
     expect(run.lines.filter((l) => l['event'] === 'job-start').map((l) => l['job'])).toEqual(['backfill', 'verify', 'contract']);
-    expect(rows(f).every((r) => r.v === 2 && Object.keys(r.doc).sort().join() === 'fullName')).toBe(true);
+    expect(rows(f).every((r) => r.version === 2 && Object.keys(r.doc).sort().join() === 'fullName')).toBe(true);
     expect(f.flags.values).toEqual({ [flagNames(ID).writeNew]: true, [flagNames(ID).readNew]: true, [flagNames(ID).writeOld]: false });
   });
 
@@ -404,7 +404,7 @@ describe('zdm run', () => {
     // Retries while the lease is held do not announce the job again.
     expect(run.lines.filter((l) => l['event'] === 'job-start' && l['job'] === 'backfill')).toHaveLength(1);
     expect(run.lines.filter((l) => l['event'] === 'phase').map((l) => l['to'])).toEqual(['verify', 'switch-reads', 'contract', 'complete']);
-    expect(rows(f).every((r) => r.v === 2)).toBe(true);
+    expect(rows(f).every((r) => r.version === 2)).toBe(true);
   });
 
   it('stops in the phase --to names, with the path it took, and refuses a phase off the path', async () => {

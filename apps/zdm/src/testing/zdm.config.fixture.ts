@@ -11,9 +11,8 @@ import {
   flagNames,
   flagsForPhase,
 } from '@zdm/migrations-core';
-import { fullNameMigration } from '@zdm/migrations-core/testing';
+import { InMemoryBackend, fullNameMigration } from '@zdm/migrations-core/testing';
 import { ZdmConfig, defineConfig } from '../config';
-import { MemoryBackend } from './memory-backend.fixture';
 
 /** What a test sets up before the CLI connects. Passed to child processes as JSON in `ZDM_FIXTURE`. */
 export interface FixtureScenario {
@@ -71,7 +70,7 @@ export class FixtureFlags implements FlagAdmin {
 /** Everything a test may look at after running commands in-process. */
 export interface Fixture {
   config: ZdmConfig;
-  backend: MemoryBackend;
+  backend: InMemoryBackend;
   store: ControlStore;
   flags: FixtureFlags;
   /** How many times the CLI connected and closed. */
@@ -79,7 +78,7 @@ export interface Fixture {
 }
 
 /** Serializable view of the whole control store and the data, to prove a command wrote nothing. */
-export async function dumpFixture(store: ControlStore, backend: MemoryBackend, defs: readonly MigrationDefinition[]) {
+export async function dumpFixture(store: ControlStore, backend: InMemoryBackend, defs: readonly MigrationDefinition[]) {
   const jobs = ['backfill', 'verify', 'contract', 'down', 'unexpand'];
   const perMigration = await Promise.all(
     defs.map(async (d) => ({
@@ -89,14 +88,13 @@ export async function dumpFixture(store: ControlStore, backend: MemoryBackend, d
       checkpoints: await Promise.all(jobs.map((j) => store.leases.readCheckpoint(`${d.id}:${j}`))),
     })),
   );
-  const data = Object.fromEntries([...backend.data].map(([t, rows]) => [t, [...rows.values()]]));
-  return JSON.parse(JSON.stringify({ states: await store.state.list(), perMigration, heartbeats: await store.heartbeats.live(), data }));
+  return JSON.parse(JSON.stringify({ states: await store.state.list(), perMigration, heartbeats: await store.heartbeats.live(), data: backend.dump() }));
 }
 
 /** Builds the in-memory world of a scenario; it is seeded on the first `connect()`. */
 export function createFixture(scenario: FixtureScenario = {}): Fixture {
   const store = createInMemoryControlStore();
-  const backend = new MemoryBackend(store);
+  const backend = new InMemoryBackend({ store });
   const def: MigrationDefinition = { ...fullName, ...(scenario.irreversible ? { down: undefined } : {}) };
   const migrations = [def];
   if (scenario.invalid) migrations.push({ ...def, id: 'customers.broken', from: 2, to: 4 });

@@ -1,7 +1,7 @@
 import { JobTarget, ItemChange, TargetBatch, TargetItem } from '../backfill-runner';
 import { DataCounts } from '../gates';
 import { createInMemoryControlStore } from '../in-memory-control-store';
-import { Doc, MigrationDefinition } from '../migration.types';
+import { Doc, MigrationDefinition, targetName } from '../migration.types';
 import { JobKind } from '../jobs';
 import { MigrationBackend } from '../migrator';
 import { ControlStore } from '../store.contract';
@@ -170,42 +170,78 @@ export function jobFilter(def: MigrationDefinition, job: JobKind): (item: Stored
   }
 }
 
-/** Options for {@link createInMemoryBackend}. */
+/** Options for {@link InMemoryBackend}. */
 export interface InMemoryBackendOptions {
   store?: ControlStore;
   /** Hooks per job, passed to every target the backend hands out for that job. */
   hooks?: Partial<Record<JobKind, TargetHooks>>;
 }
 
-/** A {@link MigrationBackend} over one in-memory collection, for Migrator specs. */
-export function createInMemoryBackend(
-  collection: InMemoryCollection,
-  options: InMemoryBackendOptions = {},
-): MigrationBackend & { targets: { job: JobKind; target: InMemoryTarget }[] } {
-  const store = options.store ?? createInMemoryControlStore();
-  const targets: { job: JobKind; target: InMemoryTarget }[] = [];
-  return {
-    store,
-    targets,
-    async counts(def): Promise<DataCounts> {
-      const items = collection.all();
-      return {
-        belowTarget: items.filter((i) => i.version < def.to).length,
-        withOldFields: items.filter((i) => hasAny(i.doc, def.removedFields)).length,
-        quarantined: await store.quarantine.count(def.id),
-      };
-    },
-    target(def, job) {
-      const target = collection.target({ ...options.hooks?.[job], pending: jobFilter(def, job) });
-      targets.push({ job, target });
-      return target;
-    },
-    async sample(def, size) {
-      return collection
-        .all()
-        .filter((i) => i.version === def.from)
-        .slice(0, size)
-        .map((i) => ({ id: i.id, doc: i.doc }));
-    },
-  };
+/**
+ * A {@link MigrationBackend} held in process memory, for specs of the runner, the Migrator and the
+ * CLI: one {@link InMemoryCollection} per target name (made on first use), or one given collection
+ * behind every target. Each job walks what the real adapters' filters would give it ({@link jobFilter}).
+ */
+export class InMemoryBackend implements MigrationBackend {
+  readonly store: ControlStore;
+  /** Every target handed out, with its job, in order. */
+  readonly targets: { job: JobKind; target: InMemoryTarget }[] = [];
+  /** No undo log of its own; a spec may set one. */
+  clearUndo?: MigrationBackend['clearUndo'];
+  private readonly collections = new Map<string, InMemoryCollection>();
+
+  constructor(
+    private readonly options: InMemoryBackendOptions & {
+      /** The one collection behind every target (default: one per target name). */
+      collection?: InMemoryCollection;
+    } = {},
+  ) {
+    this.store = options.store ?? createInMemoryControlStore();
+  }
+
+  /** The collection behind target `name`. */
+  collection(name: string): InMemoryCollection {
+    if (this.options.collection) return this.options.collection;
+    let collection = this.collections.get(name);
+    if (!collection) this.collections.set(name, (collection = new InMemoryCollection()));
+    return collection;
+  }
+
+  /** Stores `doc` under `id` in target `name`, at `version` (default 1). */
+  insert(name: string, id: string, doc: Doc, version = 1): void {
+    this.collection(name).insert(id, doc, version);
+  }
+
+  /** Every item of every target, by target name: a comparable snapshot. */
+  dump(): Record<string, StoredItem[]> {
+    return Object.fromEntries([...this.collections].map(([name, collection]) => [name, collection.all()]));
+  }
+
+  async counts(def: MigrationDefinition): Promise<DataCounts> {
+    const items = this.collection(targetName(def.target)).all();
+    return {
+      belowTarget: items.filter((i) => i.version < def.to).length,
+      withOldFields: items.filter((i) => hasAny(i.doc, def.removedFields)).length,
+      quarantined: await this.store.quarantine.count(def.id),
+    };
+  }
+
+  target(def: MigrationDefinition, job: JobKind): InMemoryTarget {
+    const target = this.collection(targetName(def.target)).target({ ...this.options.hooks?.[job], pending: jobFilter(def, job) });
+    this.targets.push({ job, target });
+    return target;
+  }
+
+  async sample(def: MigrationDefinition, size: number): Promise<{ id: string; doc: Doc }[]> {
+    return this.collection(targetName(def.target))
+      .all()
+      .filter((i) => i.version === def.from)
+      .slice(0, size)
+      .map((i) => ({ id: i.id, doc: i.doc }));
+  }
+}
+
+/** An {@link InMemoryBackend} with `collection` behind every target, for Migrator specs. */
+export function createInMemoryBackend(collection: InMemoryCollection, options: InMemoryBackendOptions = {}): InMemoryBackend {
+  return new InMemoryBackend({ ...options, collection });
 }
