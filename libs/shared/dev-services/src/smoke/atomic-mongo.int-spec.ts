@@ -47,5 +47,6 @@ const ROUNDS = 200;
     await Promise.all(Array.from({ length: RACERS }, racer));
     expect((await counters.findOne({ _id: 'c' }))?.n).toBe(RACERS * ROUNDS);
     console.info(`atomic server: ${RACERS * ROUNDS} compare-and-set increments from ${RACERS} clients, ${conflicts} conflicts retried`);
-  });
+    // About 2,000 round trips to a JVM that may still be warming up: it checks exactness, not speed.
+  }, 60_000);
 });
