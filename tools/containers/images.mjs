@@ -66,8 +66,16 @@ function nodeContext() {
   if (!existsSync(path.join(dist, 'bin', 'node'))) throw new Error('node_modules has no Node binary: run npm install');
   mkdirSync(path.join(dir, 'node', 'bin'), { recursive: true });
   copyFileSync(path.join(dist, 'bin', 'node'), path.join(dir, 'node', 'bin', 'node'));
-  const npmRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
-  cpSync(path.join(npmRoot, 'npm'), path.join(dir, 'node', 'lib', 'node_modules', 'npm'), { recursive: true, dereference: true });
+  // This machine's npm: the one running us (npm run), else the global one.
+  const globalRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const npmDir = [
+    process.env.npm_execpath && path.resolve(path.dirname(process.env.npm_execpath), '..'),
+    globalRoot && path.join(globalRoot, 'npm'),
+    '/usr/lib/node_modules/npm',
+    '/usr/local/lib/node_modules/npm',
+  ].find((d) => d && existsSync(path.join(d, 'bin', 'npm-cli.js')));
+  if (!npmDir) throw new Error('npm not found: install Node.js with npm');
+  cpSync(npmDir, path.join(dir, 'node', 'lib', 'node_modules', 'npm'), { recursive: true, dereference: true });
   return dir;
 }
 
