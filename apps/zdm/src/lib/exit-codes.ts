@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { GateRefusedError, GateResult, MigrationDefinitionError, OrchestrationError, RunStatus, describeRefusal, failingGates } from '@zdm/migrations-core';
+import { GateRefusedError, GateResult, JobLeaseHeldError, MigrationDefinitionError, OrchestrationError, RunStatus, describeRefusal, failingGates } from '@zdm/migrations-core';
 
 /** Exit codes scripts can rely on. Documented in `zdm --help` and the README. */
 export const ExitCode = {
@@ -76,6 +76,7 @@ export function exitCodeForError(err: unknown): ExitCodeValue {
   if (err instanceof CommanderError) return isHelpOrVersion(err) ? ExitCode.ok : ExitCode.usage;
   if (err instanceof ConfigError || err instanceof MigrationDefinitionError) return ExitCode.usage;
   if (err instanceof GateRefusedError) return ExitCode.refused;
+  if (err instanceof JobLeaseHeldError) return ExitCode.leaseHeld;
   if (err instanceof OrchestrationError) return ORCHESTRATION_EXIT[err.kind];
   return ExitCode.unexpected;
 }

@@ -1,4 +1,4 @@
-import { BatchEvent, RunJobOptions, Step, TargetItem, runJob } from './backfill-runner';
+import { BatchEvent, JobTarget, RunJobOptions, Step, TargetItem, runJob } from './backfill-runner';
 import { createInMemoryControlStore } from './in-memory-control-store';
 import { backfillStep } from './job-steps';
 import { ControlStore } from './store.contract';
@@ -281,6 +281,29 @@ describe('runJob', () => {
     expect(collection.writes).toHaveLength(writesBefore);
     expect(await store.leases.readCheckpoint(JOB)).toEqual(checkpointBefore);
     expect(await store.quarantine.list(def.id)).toEqual([]);
+  });
+
+  it('quarantines what the target rejects, with the target\'s reason, and never retries it as a conflict', async () => {
+    const options = job();
+    const inner = options.target;
+    const rereads: string[] = [];
+    const target: JobTarget = {
+      countRemaining: () => inner.countRemaining(),
+      readBatch: (cursor, limit) => inner.readBatch(cursor, limit),
+      reread: (ids) => (rereads.push(...ids), inner.reread(ids)),
+      writeBatch: async (changes, fence) => {
+        const refused = changes.filter((c) => c.item.id === docId(7));
+        const outcome = await inner.writeBatch(changes.filter((c) => !refused.includes(c)), fence);
+        return { ...outcome, rejected: refused.map((c) => ({ id: c.item.id, reason: 'the server rejected the write: document too large' })) };
+      },
+    };
+    const result = await runJob({ ...options, target });
+    expect(result).toMatchObject({ status: 'done', checkpoint: { conflicts: 0, written: 34 } });
+    expect(await store.quarantine.list(def.id)).toEqual([
+      expect.objectContaining({ docId: docId(7), reason: 'the server rejected the write: document too large', stage: 'backfill' }),
+    ]);
+    expect(rereads).toEqual([]);
+    expect(collection.writes.some((w) => w.id === docId(7))).toBe(false);
   });
 
   it('keeps its lease through a count that takes longer than the lease, so no other runner takes over', async () => {

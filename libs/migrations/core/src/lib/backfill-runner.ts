@@ -34,6 +34,20 @@ export interface ItemChange {
   version: number;
 }
 
+/** A write a target refused for good, and why; the runner quarantines the item. */
+export interface RejectedWrite {
+  id: string;
+  reason: string;
+}
+
+/** What became of one {@link JobTarget.writeBatch}: every change not listed here was applied. */
+export interface WriteOutcome {
+  /** Items that changed since they were read: the runner reads them again and decides again. */
+  conflicts: string[];
+  /** Items whose write was refused for good (e.g. the server rejected it); the runner quarantines them. */
+  rejected: RejectedWrite[];
+}
+
 /**
  * The port a runner drives for one data job: backfill, verify, contract or a rollback (unexpand,
  * down). The mongo adapter implements it over a collection, the redis adapter over a keyspace.
@@ -45,11 +59,12 @@ export interface JobTarget {
   /** Reads the next page after `cursor` (null: from the start). */
   readBatch(cursor: string | null, limit: number): Promise<TargetBatch>;
   /**
-   * Applies each change only if the item is unchanged since read; returns the ids that were not
-   * applied. `fence`, when given, is called right before each command that writes, and throws once
-   * the runner may no longer write (its lease ran out, e.g. while the process was frozen).
+   * Applies each change only if the item is unchanged since read; says which were not applied
+   * (conflicts) and which were refused for good (rejected). A target never quarantines anything
+   * itself: the runner does. `fence`, when given, is called right before each command that writes,
+   * and throws once the runner may no longer write (its lease ran out, e.g. while the process was frozen).
    */
-  writeBatch(changes: ItemChange[], fence?: () => void): Promise<{ conflicts: string[] }>;
+  writeBatch(changes: ItemChange[], fence?: () => void): Promise<WriteOutcome>;
   /** Reads items again after a conflict; ids that no longer exist are left out. */
   reread(ids: string[]): Promise<TargetItem[]>;
 }
@@ -296,6 +311,10 @@ async function applyBatch(
   assertFenced: () => void,
 ) {
   const counts = { written: 0, skipped: 0, conflicts: 0, quarantined: 0 };
+  const quarantine = async (docId: string, reason: string) => {
+    counts.quarantined++;
+    await options.store.quarantine.put({ migrationId: options.migrationId, docId, reason, stage: options.stage, at: new Date((options.clock ?? systemClock).now()) });
+  };
   let pending = items;
   for (let attempt = 0; pending.length > 0; attempt++) {
     // Lease first: a runner that lost its lease must not even record quarantine entries.
@@ -305,21 +324,14 @@ async function applyBatch(
     for (const item of pending) {
       const step = safeStep(options.step, item);
       if (step.kind === 'skip') counts.skipped++;
-      else if (step.kind === 'quarantine') {
-        counts.quarantined++;
-        await options.store.quarantine.put({
-          migrationId: options.migrationId,
-          docId: item.id,
-          reason: step.reason,
-          stage: options.stage,
-          at: new Date((options.clock ?? systemClock).now()),
-        });
-      } else changes.push({ item, doc: step.doc, version: step.version });
+      else if (step.kind === 'quarantine') await quarantine(item.id, step.reason);
+      else changes.push({ item, doc: step.doc, version: step.version });
     }
     if (changes.length === 0) break;
     assertFenced();
-    const { conflicts } = await options.target.writeBatch(changes, assertFenced);
-    counts.written += changes.length - conflicts.length;
+    const { conflicts, rejected } = await options.target.writeBatch(changes, assertFenced);
+    for (const { id, reason } of rejected) await quarantine(id, reason);
+    counts.written += changes.length - conflicts.length - rejected.length;
     if (conflicts.length === 0) break;
     counts.conflicts += conflicts.length;
     if (attempt >= maxRetries) break;

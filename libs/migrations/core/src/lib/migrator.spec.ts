@@ -1,7 +1,8 @@
 import { GateRefusedError } from './gates';
 import { MigrationRegistry } from './migration-registry';
 import { MigrationDefinition, flagNames } from './migration.types';
-import { Migrator } from './migrator';
+import { JobLeaseHeldError, Migrator } from './migrator';
+import { Lease } from './store.contract';
 import { Phase } from './phases';
 import { InMemoryBackendOptions, InMemoryCollection, createInMemoryBackend } from './testing/in-memory-target';
 import { customer, docId, fullNameMigration, simulatedFleet, tierMigration } from './testing/migration.fixtures';
@@ -134,6 +135,25 @@ describe('Migrator', () => {
     collection.appWrite(docId(20), { firstName: 'Now', lastName: 'Fine' }, 1);
     expect((await migrator.retryQuarantined(id, ops)).still).toEqual([]);
     await expect(migrator.advance(id, ops)).resolves.toBe('verify');
+  });
+
+  it('refuses to retry quarantined documents while a runner holds the job\'s lease, writing nothing and leaving that lease alone', async () => {
+    const { migrator, collection, store } = await backfilledWithTwoBroken();
+    collection.appWrite(docId(3), { firstName: 'Fixed', lastName: 'NoFirst' }, 1);
+    const writes = collection.writes.length;
+    const running = await store.leases.acquire(`${id}:backfill`, 'live-runner', 60_000);
+    const err = await migrator.retryQuarantined(id, ops).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobLeaseHeldError);
+    expect((err as Error).message).toBe(`${id} backfill: a runner holds its lease; run this again once the job has ended`);
+    expect(collection.writes).toHaveLength(writes);
+    expect((await migrator.quarantined(id)).map((e) => e.docId)).toEqual([docId(3), docId(20)]);
+    // The runner still holds its lease with its token: it renews, and nobody else can take it.
+    expect(await store.leases.renew(running as Lease, 60_000)).toMatchObject({ owner: 'live-runner', token: running?.token });
+
+    await store.leases.release(running as Lease);
+    expect((await migrator.retryQuarantined(id, ops)).fixed).toEqual([docId(3)]);
+    // The retry took the job's lease (a new token) and gave it back.
+    expect(await store.leases.acquire(`${id}:backfill`, 'next-runner', 1_000)).toMatchObject({ token: (running?.token ?? 0) + 2 });
   });
 
   it('clears the entry of a quarantined document that was deleted meanwhile', async () => {

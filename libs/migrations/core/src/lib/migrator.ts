@@ -9,7 +9,7 @@ import { MigrationRegistry } from './migration-registry';
 import { Doc, MigrationDefinition, isLazyAdditive, strategyOf } from './migration.types';
 import { JobKind, isJobKind } from './jobs';
 import { Phase, describePhase, flagChanges, isPastContract, phasesOf } from './phases';
-import { ControlStore, QuarantineEntry } from './store.contract';
+import { ControlStore, Lease, QuarantineEntry } from './store.contract';
 
 /**
  * What a store adapter (mongo, redis) provides. Small on purpose: the runner, the phases and the
@@ -73,6 +73,18 @@ export interface RunOptions {
 }
 
 /** Ties the registry, a store adapter and the phase state machine into the operations the orchestrator and the CLI use. */
+/** Thrown when an operation that writes as a job finds the job's lease held by a runner. */
+export class JobLeaseHeldError extends Error {
+  constructor(
+    readonly migrationId: string,
+    readonly job: string,
+    detail = 'a runner holds its lease; run this again once the job has ended',
+  ) {
+    super(`${migrationId} ${job}: ${detail}`);
+    this.name = 'JobLeaseHeldError';
+  }
+}
+
 export class Migrator {
   readonly phaseMachine: PhaseMachine;
   readonly owner: string;
@@ -258,30 +270,66 @@ export class Migrator {
   async retryQuarantined(id: string, who: Actor): Promise<{ fixed: string[]; still: QuarantineEntry[] }> {
     const def = this.registry.get(id);
     const entries = await this.store.quarantine.list(id);
+    const groups = [...groupBy(entries, (e) => e.stage)].map(([stage, group]) => ({ stage, group, job: (isJobKind(stage) ? stage : 'backfill') as JobKind }));
+    // The retry writes as the job that quarantined each document would, so it holds that job's
+    // lease while it does: a live runner of the job keeps its lease (and its claims) untouched.
+    const leases = await this.takeJobLeases(id, [...new Set(groups.map((g) => g.job))]);
     const fixed: string[] = [];
-    for (const [stage, group] of groupBy(entries, (e) => e.stage)) {
-      const job: JobKind = isJobKind(stage) ? stage : 'backfill';
-      const target = this.options.backend.target(def, job);
-      const step = this.stepFor(def, job);
-      const items = await target.reread(group.map((e) => e.docId));
-      const found = new Set(items.map((i) => i.id));
-      for (const e of group) if (!found.has(e.docId)) fixed.push(e.docId);
-      for (const item of items) {
-        const s = safeStep(step, item);
-        if (s.kind === 'quarantine') {
-          await this.store.quarantine.put({ migrationId: id, docId: item.id, reason: s.reason, stage, at: new Date() });
-          continue;
+    try {
+      for (const { stage, group, job } of groups) {
+        const target = this.options.backend.target(def, job);
+        const step = this.stepFor(def, job);
+        const items = await target.reread(group.map((e) => e.docId));
+        const found = new Set(items.map((i) => i.id));
+        for (const e of group) if (!found.has(e.docId)) fixed.push(e.docId);
+        for (const item of items) {
+          const s = safeStep(step, item);
+          if (s.kind === 'quarantine') {
+            await this.store.quarantine.put({ migrationId: id, docId: item.id, reason: s.reason, stage, at: new Date() });
+            continue;
+          }
+          if (s.kind === 'write') {
+            const { conflicts, rejected } = await target.writeBatch([{ item, doc: s.doc, version: s.version }], leases.fence);
+            for (const r of rejected) await this.store.quarantine.put({ migrationId: id, docId: r.id, reason: r.reason, stage, at: new Date() });
+            if (conflicts.length || rejected.length) continue;
+          }
+          fixed.push(item.id);
         }
-        if (s.kind === 'write') {
-          const { conflicts } = await target.writeBatch([{ item, doc: s.doc, version: s.version }]);
-          if (conflicts.length) continue;
-        }
-        fixed.push(item.id);
       }
+    } finally {
+      await leases.release();
     }
     for (const docId of fixed) await this.store.quarantine.remove(id, docId);
     await this.store.audit.append({ migrationId: id, at: new Date(), actor: who.actor, action: 'quarantine-retry', reason: who.reason, details: { fixed: fixed.length } });
     return { fixed, still: await this.store.quarantine.list(id) };
+  }
+
+  /**
+   * Takes the leases of these jobs of `id`, or none: when a runner holds one, gives back those
+   * already taken and throws {@link JobLeaseHeldError}. `fence` throws once the leases may have
+   * run out (0.8 of their lifetime after they were asked for).
+   */
+  private async takeJobLeases(id: string, jobs: JobKind[]): Promise<{ fence: () => void; release: () => Promise<void> }> {
+    const ttl = this.options.leaseTtlMs ?? 15_000;
+    const askedAt = performance.now();
+    const held: Lease[] = [];
+    const release = async () => {
+      for (const lease of held.splice(0)) await this.store.leases.release(lease);
+    };
+    for (const job of jobs) {
+      const lease = await this.store.leases.acquire(`${id}:${job}`, this.owner, ttl);
+      if (!lease) {
+        await release();
+        throw new JobLeaseHeldError(id, job);
+      }
+      held.push(lease);
+    }
+    return {
+      release,
+      fence: () => {
+        if (performance.now() > askedAt + ttl * 0.8) throw new JobLeaseHeldError(id, jobs.join(', '), 'its lease ran out while it wrote; run it again');
+      },
+    };
   }
 
   private stepFor(def: MigrationDefinition, job: JobKind): (item: TargetItem) => Step {

@@ -1,12 +1,13 @@
 import type {
   JobTarget,
-  ControlStore,
   Doc,
   ItemChange,
   JobKind,
   MigrationDefinition,
+  RejectedWrite,
   TargetBatch,
   TargetItem,
+  WriteOutcome,
 } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
 import { DocumentClaims } from './document.claims';
@@ -31,7 +32,6 @@ export interface CollectionTargetOptions {
   job: JobKind;
   /** The documents this job still has to touch. */
   filter: Doc;
-  store: ControlStore;
   /** Backfill writes undo records to it; rollback jobs read them. Null: no undo log. */
   undo: UndoLog | null;
   /** Most update statements per command; with claims, also the claim group's size once another writer is met. */
@@ -108,6 +108,12 @@ export function matchesCasFilter(filter: Doc, doc: Doc): boolean {
     if (c.$type === 'null') return doc[field] === null;
     return sameValue(doc[field], c.$eq);
   });
+}
+
+/** Writes that did not land (changed or gone since read) and writes the server rejected. */
+interface Applied {
+  missed: string[];
+  rejected: RejectedWrite[];
 }
 
 /** An open `_id`-ordered cursor and the position (last `_id` handed out) it stands at. */
@@ -190,9 +196,9 @@ export class MongoCollectionTarget implements JobTarget {
     return found.filter((raw) => raw !== null);
   }
 
-  async writeBatch(changes: ItemChange[], fence: () => void = () => undefined): Promise<{ conflicts: string[] }> {
+  async writeBatch(changes: ItemChange[], fence: () => void = () => undefined): Promise<WriteOutcome> {
     const { def, job } = this.options;
-    const refused: string[] = [];
+    const rejected: RejectedWrite[] = [];
     const planned: PlannedWrite[] = [];
     const undo: UndoInput[] = [];
     for (const change of changes) {
@@ -200,8 +206,7 @@ export class MongoCollectionTarget implements JobTarget {
       const diff = diffDocuments(change.item.doc, change.doc);
       const unsafe = [...Object.keys(diff.set), ...diff.unset].find(isUnsafeFieldName);
       if (unsafe !== undefined) {
-        await this.quarantine(change.item.id, `field name ${JSON.stringify(unsafe)} cannot be written with $set/$unset (it contains "." or starts with "$")`);
-        refused.push(change.item.id);
+        rejected.push({ id: change.item.id, reason: `field name ${JSON.stringify(unsafe)} cannot be written with $set/$unset (it contains "." or starts with "$")` });
         continue;
       }
       const write = this.plan(change, diff);
@@ -212,8 +217,8 @@ export class MongoCollectionTarget implements JobTarget {
     // The undo record goes first: a runner killed between the two leaves a harmless extra record.
     if (this.options.undo) await this.options.undo.record(def, undo);
     const claims = await this.options.claims();
-    const missed = claims ? await this.applyClaimed(claims, planned, fence) : await this.apply(planned);
-    return { conflicts: [...refused, ...missed] };
+    const applied = claims ? await this.applyClaimed(claims, planned, fence) : await this.apply(planned);
+    return { conflicts: applied.missed, rejected: [...rejected, ...applied.rejected] };
   }
 
   /** The compare-and-set update for one change, or null when the document is already as wanted. */
@@ -239,11 +244,12 @@ export class MongoCollectionTarget implements JobTarget {
 
   /**
    * Sends the writes in commands of at most `maxOpsPerCommand` statements, calling `fence` before
-   * each; returns the ids whose write did not land. A statement the server rejects is retried document by document, so each
-   * rejected document is quarantined with the server's reason.
+   * each; returns the ids whose write did not land, and those the server rejected (a statement the
+   * server rejects is retried document by document, so each rejected document gets the server's reason).
    */
-  private async apply(planned: PlannedWrite[], grouped = true, fence: () => void = () => undefined): Promise<string[]> {
+  private async apply(planned: PlannedWrite[], grouped = true, fence: () => void = () => undefined): Promise<Applied> {
     const missed: string[] = [];
+    const rejected: RejectedWrite[] = [];
     const all = statements(planned, grouped);
     for (let i = 0; i < all.length; i += this.options.maxOpsPerCommand) {
       const chunk = all.slice(i, i + this.options.maxOpsPerCommand);
@@ -252,17 +258,18 @@ export class MongoCollectionTarget implements JobTarget {
       for (const [index, message] of failed) {
         const { writes } = chunk[index];
         if (writes.length > 1) {
-          missed.push(...(await this.apply(writes, false, fence)));
+          const alone = await this.apply(writes, false, fence);
+          missed.push(...alone.missed);
+          rejected.push(...alone.rejected);
           continue;
         }
-        await this.quarantine(writes[0].id, `the server rejected the write: ${message}`);
-        missed.push(writes[0].id);
+        rejected.push({ id: writes[0].id, reason: `the server rejected the write: ${message}` });
       }
       // Bulk writes report only how many documents matched, so look at the ones that may not have.
       const sent = chunk.filter((_, j) => !failed.has(j)).flatMap((st) => st.writes);
       if (failed.size || matched < sent.length) missed.push(...(await this.notLanded(sent)));
     }
-    return missed;
+    return { missed, rejected };
   }
 
   /**
@@ -277,8 +284,9 @@ export class MongoCollectionTarget implements JobTarget {
    * the whole batch, which a concurrent claiming writer then meets; bench/README.md ("Figures
    * behind defaults") has the measurements behind the switch.
    */
-  private async applyClaimed(claims: DocumentClaims, planned: PlannedWrite[], fence: () => void): Promise<string[]> {
+  private async applyClaimed(claims: DocumentClaims, planned: PlannedWrite[], fence: () => void): Promise<Applied> {
     const missed: string[] = [];
+    const rejected: RejectedWrite[] = [];
     const namespace = this.options.collection.collectionName;
     const owner = `runner:${this.options.def.id}:${this.options.job}`;
     // This runner holds the job's lease, so a runner of the same job that left claims behind is fenced out.
@@ -295,12 +303,14 @@ export class MongoCollectionTarget implements JobTarget {
         if (unchanged.size < group.length) this.contended = true;
         const byId = [...unchanged].map((w) => ({ ...w, filter: { _id: w.rawId } }));
         // Writes by `_id` alone are safe only while the claims and the lease hold: apply looks again before each command.
-        missed.push(...(await this.apply(byId, false, fence)));
+        const applied = await this.apply(byId, false, fence);
+        missed.push(...applied.missed);
+        rejected.push(...applied.rejected);
       } finally {
         await release();
       }
     }
-    return missed;
+    return { missed, rejected };
   }
 
   /**
@@ -350,10 +360,5 @@ export class MongoCollectionTarget implements JobTarget {
       for (const item of items) (item.cas as MongoCas).undo = entries.get(item.id);
     }
     return items;
-  }
-
-  private quarantine(docId: string, reason: string): Promise<void> {
-    const { def, job, store } = this.options;
-    return store.quarantine.put({ migrationId: def.id, docId, reason, stage: job, at: new Date() });
   }
 }

@@ -133,7 +133,6 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
         def,
         job,
         filter: jobFilter(def, job),
-        store,
         undo,
         maxOpsPerCommand,
         claims,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { JobTarget, Doc, ItemChange, JobKind, MigrationDefinition, TargetItem, targetOf } from '@zdm/migrations-core';
+import { JobTarget, Doc, ItemChange, JobKind, MigrationDefinition, TargetItem, WriteOutcome, targetOf } from '@zdm/migrations-core';
 import { RedisTarget, redisTargetKind } from './redis.target';
 import { CAS_BATCH } from './lua.script';
 import { globToRegExp, parseVersionedKey, scanPatternOf, versionedKey } from './key-naming';
@@ -177,8 +177,8 @@ export class RedisKeyspace {
    * key-name mode the document goes to the key of its version, newer version keys are deleted
    * (rollback), and on contract the older ones too. Returns the ids whose keys changed since read.
    */
-  async write(changes: ItemChange[], job: JobKind): Promise<{ conflicts: string[] }> {
-    if (changes.length === 0) return { conflicts: [] };
+  async write(changes: ItemChange[], job: JobKind): Promise<WriteOutcome> {
+    if (changes.length === 0) return { conflicts: [], rejected: [] };
     const keys: string[] = [];
     const index = new Map<string, number>();
     const keyIndex = (key: string) => {
@@ -201,7 +201,7 @@ export class RedisKeyspace {
       }
     }
     const applied = (await CAS_BATCH.run(this.redis, keys, args)) as number[];
-    return { conflicts: changes.filter((_c, i) => applied[i] !== 1).map((c) => c.item.id) };
+    return { conflicts: changes.filter((_c, i) => applied[i] !== 1).map((c) => c.item.id), rejected: [] };
   }
 
   private opsFor(change: ItemChange, slots: Slot[], primary: Slot, job: JobKind): { kind: 'S' | 'D'; key: string; value?: string; ttlFrom?: string }[] {

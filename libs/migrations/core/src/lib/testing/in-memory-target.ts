@@ -1,4 +1,4 @@
-import { JobTarget, ItemChange, TargetBatch, TargetItem } from '../backfill-runner';
+import { JobTarget, ItemChange, TargetBatch, TargetItem, WriteOutcome } from '../backfill-runner';
 import { DataCounts } from '../gates';
 import { createInMemoryControlStore } from '../in-memory-control-store';
 import { Doc, MigrationDefinition, targetName } from '../migration.types';
@@ -131,14 +131,14 @@ export class InMemoryTarget implements JobTarget {
     };
   }
 
-  async writeBatch(changes: ItemChange[]): Promise<{ conflicts: string[] }> {
+  async writeBatch(changes: ItemChange[]): Promise<WriteOutcome> {
     const call = ++this.writeCalls;
     await this.options.beforeWrite?.(changes, call);
     const conflicts = changes
       .filter((c) => !this.collection.compareAndSet(c, (c.item.cas as { rev: number }).rev))
       .map((c) => c.item.id);
     await this.options.afterWrite?.(changes, call);
-    return { conflicts };
+    return { conflicts, rejected: [] };
   }
 
   async reread(ids: string[]): Promise<TargetItem[]> {

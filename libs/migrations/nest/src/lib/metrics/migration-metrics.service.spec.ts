@@ -19,7 +19,7 @@ function arrayTarget(count: number, broken: number[] = []): JobTarget {
     },
     writeBatch: async (changes) => {
       for (const c of changes) Object.assign(c.item, { doc: c.doc, version: c.version });
-      return { conflicts: [] };
+      return { conflicts: [], rejected: [] };
     },
     reread: async (ids) => items.filter((i) => ids.includes(i.id)),
   };
