@@ -10,7 +10,7 @@ export {
 } from './lib/mongo.backend';
 export { mongoTargetKind, type MongoTarget } from './lib/mongo.target';
 export { MongoCollectionTarget, matchesCasFilter, toTargetItem, type MongoCas } from './lib/mongo-collection.target';
-export { UndoLog, type UndoEntry } from './lib/undo.log';
+export { UndoLog } from './lib/undo.log';
 export { encodeId, decodeId, afterIdFilter } from './lib/mongo-id.codec';
 export {
   createUpcaster,

@@ -4,6 +4,21 @@ import { ProgressSnapshot, ProgressTracker } from './progress';
 import { Clock, systemClock } from './clock';
 import { Checkpoint, ControlStore, Lease, emptyCheckpoint } from './store.contract';
 
+/**
+ * What a rollback before contract needs to put one item back exactly as it was before the
+ * backfill's `up`: recorded by the adapter's undo log, handed to the job on {@link TargetItem.undo}.
+ */
+export interface UndoRecord {
+  /** The item had no version (`_v` absent) before the backfill wrote it. */
+  versionAbsent: boolean;
+  /** Fields `up` added; rollback removes them. */
+  added: string[];
+  /** Fields `up` changed: restored to `before` only while they still hold what `up` wrote. */
+  changed: { field: string; before: unknown; written: unknown }[];
+  /** Fields `up` removed: restored to `before` only while still absent. */
+  removed: { field: string; before: unknown }[];
+}
+
 /** One stored document or value as a runner sees it. */
 export interface TargetItem {
   /** Stable id: the `_id` as a string, or the Redis key. */
@@ -16,6 +31,8 @@ export interface TargetItem {
   cas: unknown;
   /** Set by the adapter when the stored value cannot be decoded (e.g. not JSON); the item is quarantined with this reason. */
   malformed?: string;
+  /** Rollback jobs only: what the adapter's undo log knows about the item (absent: nothing). */
+  undo?: UndoRecord;
 }
 
 /** A page read by the runner. `cursor` is where the next page starts; `done` once the walk is over. */

@@ -15,14 +15,12 @@ import { DocumentDiff, diffDocuments, isUnsafeFieldName, matchValue, sameValue }
 import { AnyId, AnyIdCollection, AnyIdDocument, isTransientLock, mapConcurrently } from './mongo-driver.util';
 import { afterIdFilter, decodeId, encodeId } from './mongo-id.codec';
 import { isVersion } from './schema-version.upcaster';
-import { UndoEntry, UndoInput, UndoLog } from './undo.log';
+import { UndoInput, UndoLog } from './undo.log';
 
 /** What a {@link TargetItem} of this adapter carries for compare-and-set. */
 export interface MongoCas {
   /** The document exactly as read, `_v` and `_rev` included. */
   raw: Doc;
-  /** Rollback jobs only: what the undo log knows about the document. */
-  undo?: UndoEntry;
 }
 
 /** Everything one job's target needs. */
@@ -223,7 +221,8 @@ export class MongoCollectionTarget implements JobTarget {
 
   /** The compare-and-set update for one change, or null when the document is already as wanted. */
   private plan(change: ItemChange, diff: DocumentDiff): PlannedWrite | null {
-    const { raw, undo } = change.item.cas as MongoCas;
+    const { raw } = change.item.cas as MongoCas;
+    const { undo } = change.item;
     const set: Doc = { ...diff.set };
     const unset = [...diff.unset];
     // Rollback puts `_v` back as it was: absent when the backfill found none.
@@ -357,7 +356,7 @@ export class MongoCollectionTarget implements JobTarget {
     const { undo, job, def } = this.options;
     if (undo && (job === 'unexpand' || job === 'down') && items.length) {
       const entries = await undo.lookup(def, raws.map((r) => r['_id']));
-      for (const item of items) (item.cas as MongoCas).undo = entries.get(item.id);
+      for (const item of items) item.undo = entries.get(item.id);
     }
     return items;
   }

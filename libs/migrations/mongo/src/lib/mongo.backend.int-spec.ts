@@ -74,7 +74,7 @@ describe('createMongoBackend with the Migrator', () => {
 
     it('rolls back to documents exactly equal to the snapshot taken before the migration began, then drops the undo records', async () => {
       const { migrator, backend } = testMigrator(server.db, [def]);
-      const undoRecords = () => server.db.collection('zdm_undo').countDocuments({ m: def.id });
+      const undoRecords = () => server.db.collection('zdm_undo').countDocuments({ migrationId: def.id });
       expect(await undoRecords()).toBeGreaterThan(0);
       const result = await migrator.rollback(def.id, ops);
       expect(result?.status).toBe('done');
@@ -112,7 +112,7 @@ describe('createMongoBackend with the Migrator', () => {
 
     it('rolls back after contract by running down() over the data, restoring every document (the undo log knows where _v was absent), then drops the undo records', async () => {
       const { migrator, backend } = testMigrator(server.db, [def]);
-      const undoRecords = () => server.db.collection('zdm_undo').countDocuments({ m: def.id });
+      const undoRecords = () => server.db.collection('zdm_undo').countDocuments({ migrationId: def.id });
       expect(await undoRecords()).toBeGreaterThan(0);
       const result = await migrator.rollback(def.id, ops);
       expect(result?.status).toBe('done');

@@ -1,15 +1,12 @@
 import { fullNameMigration } from '@zdm/migrations-core/testing';
-import { TargetItem } from '@zdm/migrations-core';
-import { MongoCas, toTargetItem } from './mongo-collection.target';
+import { TargetItem, UndoRecord } from '@zdm/migrations-core';
+import { toTargetItem } from './mongo-collection.target';
 import { belowVersionFilter, jobFilter, mongoUnexpandStep, withAnyFieldFilter } from './mongo.backend';
-import { UndoEntry } from './undo.log';
 
 const def = fullNameMigration();
 
-function item(raw: Record<string, unknown>, undo?: UndoEntry): TargetItem {
-  const base = toTargetItem(raw);
-  (base.cas as MongoCas).undo = undo;
-  return base;
+function item(raw: Record<string, unknown>, undo?: UndoRecord): TargetItem {
+  return { ...toTargetItem(raw), undo };
 }
 
 describe('toTargetItem', () => {
@@ -28,13 +25,21 @@ describe('mongoUnexpandStep', () => {
   const step = mongoUnexpandStep(def);
 
   it('removes what up added and asks for an absent _v when the undo record says so', () => {
-    const undo: UndoEntry = { versionAbsent: true, added: ['fullName'], changed: [], removed: [] };
+    const undo: UndoRecord = { versionAbsent: true, added: ['fullName'], changed: [], removed: [] };
     const decided = step(item({ _id: 1, firstName: 'A', lastName: 'B', fullName: 'A B', _v: 2 }, undo));
     expect(decided).toEqual({ kind: 'write', doc: { _id: 1, firstName: 'A', lastName: 'B' }, version: 1 });
   });
 
   it('puts back fields up changed or removed, unless an application changed them since', () => {
-    const undo: UndoEntry = { versionAbsent: false, added: [], changed: [['name', 'old', 'new'], ['city', 'Oslo', 'OSLO']], removed: [['legacy', 7]] };
+    const undo: UndoRecord = {
+      versionAbsent: false,
+      added: [],
+      changed: [
+        { field: 'name', before: 'old', written: 'new' },
+        { field: 'city', before: 'Oslo', written: 'OSLO' },
+      ],
+      removed: [{ field: 'legacy', before: 7 }],
+    };
     const decided = step(item({ _id: 1, name: 'new', city: 'Bergen', _v: 2 }, undo));
     expect(decided).toEqual({ kind: 'write', doc: { _id: 1, name: 'old', city: 'Bergen', legacy: 7 }, version: 1 });
   });

@@ -15,7 +15,7 @@ import {
 } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
 import { sameValue } from './document.diff';
-import { MongoCas, MongoCollectionTarget, toTargetItem } from './mongo-collection.target';
+import { MongoCollectionTarget, toTargetItem } from './mongo-collection.target';
 import { createMongoControlStore } from './mongo-control.store';
 import { claimsWhereNeeded } from './document.claims';
 import { UndoLog } from './undo.log';
@@ -159,7 +159,7 @@ export function mongoUnexpandStep(def: MigrationDefinition): (item: TargetItem) 
   const fallback = unexpandStep(def);
   const added = def.addedFields ?? [];
   return (item) => {
-    const undo = (item.cas as MongoCas | undefined)?.undo;
+    const { undo } = item;
     if (item.version < def.to && added.some((f) => f in item.doc)) {
       const doc: Doc = { ...item.doc };
       for (const field of added) delete doc[field];
@@ -168,8 +168,8 @@ export function mongoUnexpandStep(def: MigrationDefinition): (item: TargetItem) 
     if (!undo || item.version !== def.to) return fallback(item);
     const doc: Doc = { ...item.doc };
     for (const field of undo.added) delete doc[field];
-    for (const [field, before, written] of undo.changed) if (sameValue(doc[field], written)) doc[field] = before;
-    for (const [field, before] of undo.removed) if (!(field in doc)) doc[field] = before;
+    for (const { field, before, written } of undo.changed) if (sameValue(doc[field], written)) doc[field] = before;
+    for (const { field, before } of undo.removed) if (!(field in doc)) doc[field] = before;
     return { kind: 'write', doc, version: def.from };
   };
 }
