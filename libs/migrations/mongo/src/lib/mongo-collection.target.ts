@@ -215,7 +215,7 @@ export class MongoCollectionTarget implements JobTarget {
     // The undo record goes first: a runner killed between the two leaves a harmless extra record.
     if (this.options.undo) await this.options.undo.record(def, undo);
     const claims = await this.options.claims();
-    const applied = claims ? await this.applyClaimed(claims, planned, fence) : await this.apply(planned);
+    const applied = claims ? await this.applyClaimed(claims, planned, fence) : await this.applyEach(planned, fence);
     return { conflicts: applied.missed, rejected: [...rejected, ...applied.rejected] };
   }
 
@@ -268,6 +268,28 @@ export class MongoCollectionTarget implements JobTarget {
       const sent = chunk.filter((_, j) => !failed.has(j)).flatMap((st) => st.writes);
       if (failed.size || matched < sent.length) missed.push(...(await this.notLanded(sent)));
     }
+    return { missed, rejected };
+  }
+
+  /**
+   * For servers whose updates are atomic: one compare-and-set `updateOne` per document,
+   * `maxOpsPerCommand` in flight, the fence checked before each. Each answer says exactly whether
+   * that write matched, so a write that landed is never counted as missed because the application
+   * changed the document right after (a grouped bulk write reports only a total).
+   */
+  private async applyEach(planned: PlannedWrite[], fence: () => void): Promise<Applied> {
+    const missed: string[] = [];
+    const rejected: RejectedWrite[] = [];
+    await mapConcurrently(planned, this.options.maxOpsPerCommand, async (write) => {
+      fence();
+      try {
+        const { matchedCount } = await this.options.collection.updateOne(write.filter, write.update);
+        if (matchedCount !== 1) missed.push(write.id);
+      } catch (err) {
+        if (!(err instanceof mongo.MongoServerError) || err instanceof mongo.MongoNetworkError) throw err;
+        rejected.push({ id: write.id, reason: `the server rejected the write: ${err.errmsg ?? err.message}` });
+      }
+    });
     return { missed, rejected };
   }
 
