@@ -40,6 +40,14 @@ describe('module boundaries', () => {
     expect(errors.join('\n')).toMatch(/scope:customers/);
   });
 
+  it("rejects orders' customers client importing customers' own code (it knows customers only through its API)", async () => {
+    const errors = await boundaryErrors(
+      'libs/orders/customers-client/src/lib/probe.ts',
+      "import { joinFullName } from '@zdm/customers-domain';\nexport const j = joinFullName;\n",
+    );
+    expect(errors.join('\n')).toMatch(/scope:orders/);
+  });
+
   it('rejects the migration library importing a service library', async () => {
     const errors = await boundaryErrors(
       'libs/migrations/core/src/lib/probe.ts',

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'orders-customers-client',
+  preset: '../../../jest.preset.cjs',
+  rootDir: __dirname,
+};
