@@ -6,7 +6,7 @@ import { UnleashFlagAdmin } from '@zdm/migrations-nest';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
-import { MaterializedRelease, ReleaseProcess, materializeRelease, startRelease } from '../testing/release-process';
+import { MaterializedRelease, ReleaseProcess, materializeRelease, startRelease, stopRelease } from '../testing/release-process';
 import { followingUnleash, operatorFor } from '../testing/migration-suite.fixture';
 import { waitFor } from '@zdm/migrations-core/testing';
 
@@ -57,12 +57,7 @@ describe('blue (release v1, extracted from git history) next to green (this buil
     await greenWrites(1);
   });
   afterAll(async () => {
-    if (blue && blue.child.exitCode === null) {
-      blue.child.kill('SIGTERM');
-      const killed = setTimeout(() => blue.child.kill('SIGKILL'), 10_000);
-      await blue.exited;
-      clearTimeout(killed);
-    }
+    await stopRelease(blue);
     await green?.close();
     await db?.close();
     release?.remove();

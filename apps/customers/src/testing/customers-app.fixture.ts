@@ -10,8 +10,9 @@ export type InstanceEnv = Record<string, string | undefined>;
  * Starts the customers service in this process, exactly as `main.ts` configures it but not
  * listening (use `app.getHttpServer()` with supertest). The variables are set only while the
  * app is created, so several instances with different settings can live side by side.
+ * `configure` runs before the app initializes (e.g. to add a global interceptor).
  */
-export async function startCustomersApp(env: InstanceEnv): Promise<NestExpressApplication> {
+export async function startCustomersApp(env: InstanceEnv, configure?: (app: NestExpressApplication) => void): Promise<NestExpressApplication> {
   const saved: InstanceEnv = {};
   for (const [key, value] of Object.entries({ LOG_LEVEL: 'silent', ...env })) {
     saved[key] = process.env[key];
@@ -20,6 +21,7 @@ export async function startCustomersApp(env: InstanceEnv): Promise<NestExpressAp
   }
   try {
     const app = await createServiceApp(AppModule, customersServiceOptions);
+    configure?.(app);
     return await app.init();
   } finally {
     for (const [key, value] of Object.entries(saved)) {

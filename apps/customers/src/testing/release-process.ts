@@ -84,3 +84,12 @@ export async function startRelease(release: MaterializedRelease, env: Record<str
   }
   return { child, url, output: () => output, exited };
 }
+
+/** Stops a started release: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
+export async function stopRelease(proc: ReleaseProcess | undefined, graceMs = 10_000): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const killed = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  await proc.exited;
+  clearTimeout(killed);
+}
