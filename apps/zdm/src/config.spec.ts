@@ -36,10 +36,11 @@ describe('config shape', () => {
 
   it('checks what connect() returned', () => {
     expect(connectionProblems(null)).toEqual(['connect() must resolve to { backend, flags?, close }']);
-    expect(connectionProblems({ backend: {}, flags: {} })).toEqual([
+    expect(connectionProblems({ backend: {}, flags: {}, schemas: {} })).toEqual([
       'connect() must return a backend with store, counts(), target() and sample()',
       'connect() must return a close() function',
       'flags, when given, must have set(flag, enabled)',
+      'schemas, when given, must have schemaOf(service) (e.g. HttpServiceSchemas)',
     ]);
   });
 

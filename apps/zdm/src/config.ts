@@ -44,6 +44,7 @@ export function connectionProblems(value: unknown): string[] {
   }
   if (typeof c.close !== 'function') problems.push('connect() must return a close() function');
   if (c.flags !== undefined && typeof c.flags?.set !== 'function') problems.push('flags, when given, must have set(flag, enabled)');
+  if (c.schemas !== undefined && typeof c.schemas?.schemaOf !== 'function') problems.push('schemas, when given, must have schemaOf(service) (e.g. HttpServiceSchemas)');
   return problems;
 }
 

@@ -57,6 +57,7 @@ export async function withSession<T>(
       throttle: config.throttle,
       leaseTtlMs: config.leaseTtlMs,
       minInstances: config.minInstances,
+      schemas: connection.schemas,
     });
     const orchestrator = new Orchestrator({ migrator, who: context.who, signal: context.signal, listener: context.reporter });
     return await fn({ ...context, config, migrator, orchestrator, flags: connection.flags });

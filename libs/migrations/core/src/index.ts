@@ -16,3 +16,4 @@ export * from './lib/flag-rollout';
 export * from './lib/orchestrator';
 export * from './lib/zdm-config';
 export * from './lib/shadow-read';
+export * from './lib/service-schema';

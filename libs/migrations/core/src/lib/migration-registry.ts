@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Doc, MigrationDefinition, MigrationTarget, TargetKind, strategyOf, targetName } from './migration.types';
+import { requirementProblems } from './service-schema';
 
 /** One problem found in the registered chain, naming the migration it concerns. */
 export interface DefinitionProblem {
@@ -107,6 +108,7 @@ function shapeProblems(def: MigrationDefinition): DefinitionProblem[] {
   if (strategy.kind === 'expand-contract' && !def.removedFields?.length) {
     problems.push(bad('an expand-contract migration must list removedFields (the old fields dropped at contract)'));
   }
+  problems.push(...requirementProblems(def).map(bad));
   return problems;
 }
 

@@ -1,3 +1,5 @@
+import type { MigrationRequirement } from './service-schema';
+
 /** A stored document or value, as the adapters hand it to migrations. */
 export type Doc = Record<string, unknown>;
 
@@ -62,6 +64,12 @@ export interface MigrationDefinition<From extends Doc = Doc, To extends Doc = Do
   removedFields?: readonly string[];
   /** Fields the new shape introduces (used by rollback before contract and by plans). */
   addedFields?: readonly string[];
+  /**
+   * Steps of other services' migrations this one waits for: it leaves no phase (not even
+   * `pending`) until each service reports its migration at that phase or past it, asked through
+   * the `schemas` port of the zdm config (e.g. `HttpServiceSchemas`). An unreachable service holds it.
+   */
+  requires?: readonly MigrationRequirement[];
 }
 
 /**

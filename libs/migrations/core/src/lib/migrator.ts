@@ -9,6 +9,7 @@ import { MigrationRegistry } from './migration-registry';
 import { Doc, MigrationDefinition, isLazyAdditive, strategyOf } from './migration.types';
 import { JobKind, isJobKind } from './jobs';
 import { Phase, describePhase, flagChanges, isPastContract, phasesOf } from './phases';
+import { ServiceSchemas } from './service-schema';
 import { ControlStore, Lease, QuarantineEntry } from './store.contract';
 
 /**
@@ -47,6 +48,8 @@ export interface MigratorOptions {
   owner?: string;
   /** Time source of the runners' leases, renewals and pauses. Default: the system clock. */
   clock?: Clock;
+  /** How the gates of a migration's `requires` ask other services (e.g. `HttpServiceSchemas`). */
+  schemas?: ServiceSchemas;
 }
 
 /** One migration in a dry-run plan. */
@@ -97,6 +100,7 @@ export class Migrator {
       probe: { counts: (def) => options.backend.counts(def) },
       flags: options.flags,
       minInstances: options.minInstances,
+      schemas: options.schemas,
     });
   }
 

@@ -2,6 +2,7 @@ import { DataCounts, GateRefusedError, GateResult, VerifyReport, gatesToLeave } 
 import { MigrationRegistry, checksumOf } from './migration-registry';
 import { InstanceHeartbeat, MigrationDefinition } from './migration.types';
 import { Phase, flagChanges, isPastContract, nextPhase } from './phases';
+import { ServiceSchemas, isRequirementGate, requirementGates } from './service-schema';
 import { ControlStore, MigrationState, RunnerCommand } from './store.contract';
 
 /** Measures the data counts a gate needs; implemented by each store adapter. */
@@ -35,6 +36,8 @@ export interface PhaseMachineOptions {
   flags?: FlagAdmin;
   /** Fewest live instances a gate requires. Default 1. */
   minInstances?: number;
+  /** How the gates of a migration's `requires` ask other services; without it those gates hold. */
+  schemas?: ServiceSchemas;
 }
 
 /** Everything `zdm status` shows for one migration. */
@@ -80,7 +83,11 @@ export class PhaseMachine {
   async status(id: string): Promise<MigrationStatus> {
     const def = this.options.registry.get(id);
     const state = await this.state(id);
-    const [counts, instances] = await Promise.all([this.options.probe.counts(def), this.store.heartbeats.live()]);
+    const [counts, instances, required] = await Promise.all([
+      this.options.probe.counts(def),
+      this.store.heartbeats.live(),
+      requirementGates(def, this.options.schemas),
+    ]);
     const gates = gatesToLeave(def, state.phase, {
       instances,
       counts,
@@ -89,6 +96,7 @@ export class PhaseMachine {
       backfillDoneAt: state.backfillDoneAt ?? null,
       minInstances: this.options.minInstances,
     });
+    if (state.phase !== 'complete' && state.phase !== 'rolled-back') gates.push(...required);
     // The checksum is recorded when the migration leaves pending; code edited after that may not advance.
     const checksum = checksumOf(def);
     if (state.phase !== 'pending' && state.checksum !== checksum) {
@@ -122,8 +130,10 @@ export class PhaseMachine {
     const to = status.next;
     if (!to) throw new GateRefusedError(id, state.phase, [{ gate: 'not-terminal', ok: false, detail: `${state.phase} is final` }]);
     const failing = status.gates.filter((g) => !g.ok);
-    // Leaving `pending` only needs the checksum recorded; instances are checked when leaving expand.
-    if (state.phase !== 'pending' && failing.length) throw new GateRefusedError(id, state.phase, failing);
+    // Leaving `pending` only needs the checksum recorded and the other services' steps this one
+    // waits for (`requires`); instances are checked when leaving expand.
+    const blocking = state.phase === 'pending' ? failing.filter(isRequirementGate) : failing;
+    if (blocking.length) throw new GateRefusedError(id, state.phase, blocking);
     await this.applyFlags(def, state.phase, to, who);
     await this.saveState(state, { phase: to, checksum: checksumOf(def) });
     await this.audit(id, who, 'phase', { from: state.phase, to });

@@ -2,6 +2,7 @@ import { ThrottleOptions } from './adaptive-throttle';
 import { FlagAdmin } from './phase-machine';
 import { MigrationDefinition } from './migration.types';
 import { MigrationBackend } from './migrator';
+import { ServiceSchemas } from './service-schema';
 
 /** What `connect()` hands the CLI: the service's store adapter, its flag admin, and a way to hang up. */
 export interface ZdmConnection {
@@ -9,6 +10,11 @@ export interface ZdmConnection {
   backend: MigrationBackend;
   /** Changes flags on phase changes (e.g. Unleash's Admin API); without it flags are only audited. */
   flags?: FlagAdmin;
+  /**
+   * How gates ask other services about their migrations, for migrations that declare `requires`,
+   * e.g. `new HttpServiceSchemas({ urls: { customers: env.CUSTOMERS_URL } })`.
+   */
+  schemas?: ServiceSchemas;
   /** Closes connections so the process can exit. */
   close(): Promise<void>;
 }
