@@ -7,6 +7,7 @@ import type { Connection } from 'mongoose';
 import { CustomersModule } from '../customers/customers.module';
 import { customersConfig } from './customers.config';
 import { DatabaseModule, MONGO_CONNECTION } from './database.module';
+import { customersServiceOptions } from './service-options';
 
 const registry = customersRegistry();
 
@@ -25,6 +26,7 @@ export function migrationsOptions(config: ServiceConfig<typeof customersConfig>,
     unleash: url && token ? { url, token, refreshIntervalMs: config.UNLEASH_REFRESH_MS } : undefined,
     instanceId: config.INSTANCE_ID,
     heartbeat: { intervalMs: config.HEARTBEAT_INTERVAL_MS },
+    apiVersion: customersServiceOptions.version,
   };
 }
 

@@ -8,4 +8,5 @@ export * from './lib/readiness/read-compatibility.check';
 export * from './lib/readiness/migrations-health.indicator';
 export * from './lib/metrics/migration-metrics.service';
 export * from './lib/migrations.options';
+export { ServiceSchemaController } from './lib/schema/service-schema.controller';
 export { MigrationsModule } from './lib/migrations.module';

@@ -136,6 +136,24 @@ describe('MigrationsModule', () => {
     );
   });
 
+  it('tells other services its migrations, their phases and the versions it serves at GET /.well-known/zdm/schema', async () => {
+    const running = await boot([MigrationsModule.forRoot(options({ apiVersion: '1.1.0' }))]);
+    await store.heartbeats.beat(foreign(2), 60_000);
+    const since = new Date('2026-01-02T03:04:05Z');
+    await store.state.save({ id: 'customers.full-name', phase: 'switch-reads', revision: 0, checksum: 'x', command: 'run', updatedAt: since }, 0);
+    const res = await request(running.getHttpServer()).get('/.well-known/zdm/schema').expect(200);
+    expect(res.body).toMatchObject({
+      service: 'customers',
+      instance: { instanceId: 'customers-me', build: 'v2-build', api: '1.1.0' },
+      documents: { customers: { readMin: 1, readMax: 2, writes: 1 } },
+    });
+    expect(res.body.migrations.map((m: { id: string; phase: string; since: string | null }) => [m.id, m.phase, m.since])).toEqual([
+      ['customers.full-name', 'switch-reads', since.toISOString()],
+      ['sessions.device', 'pending', null],
+    ]);
+    expect(res.body.instances.map((i: { instanceId: string }) => i.instanceId).sort()).toEqual(['customers-me', 'customers-other']);
+  });
+
   describe('with ServiceDefaultsModule', () => {
     beforeAll(() => (process.env['LOG_LEVEL'] = 'silent'));
     afterAll(() => delete process.env['LOG_LEVEL']);

@@ -7,9 +7,11 @@ import { MigrationsLifecycle } from './migrations-lifecycle.service';
 import { CONTROL_STORE, FLAG_SOURCE, MIGRATIONS_OPTIONS, MigrationsModuleAsyncOptions, MigrationsModuleOptions } from './migrations.options';
 import { migrationsProviders } from './migrations.providers';
 import { MigrationsHealthIndicator } from './readiness/migrations-health.indicator';
+import { ServiceSchemaController } from './schema/service-schema.controller';
 
 /**
- * Wires the migration library into a service: flags, heartbeats, readiness and metrics.
+ * Wires the migration library into a service: flags, heartbeats, readiness, metrics, and the
+ * read-only schema endpoint other services' gates query (`GET /.well-known/zdm/schema`).
  *
  * ```ts
  * MigrationsModule.forRoot({
@@ -43,6 +45,7 @@ export class MigrationsModule {
       module: MigrationsModule,
       global: true,
       imports: [TerminusModule, ...imports],
+      controllers: [ServiceSchemaController],
       providers: [optionsProvider, ...migrationsProviders, MigrationsHealthIndicator, MigrationsLifecycle],
       exports: [CONTROL_STORE, FLAG_SOURCE, BuildSchemas, InstanceHeartbeats, MigrationMetrics, MigrationsHealthIndicator],
     };

@@ -47,6 +47,8 @@ export interface MigrationsModuleOptions {
   metricsRegistry?: Registry;
   /** Name of the readiness check. Default `migrations`. */
   readinessName?: string;
+  /** The API version this build serves (e.g. `1.1.0`), shown by `GET /.well-known/zdm/schema`. */
+  apiVersion?: string;
 }
 
 /** Options of `MigrationsModule.forRootAsync`: the options come from a factory with injected dependencies. */
