@@ -1,5 +1,9 @@
-import { InstanceHeartbeat, flagNames } from '@zdm/migrations-core';
+import { HttpServiceSchemas, InstanceHeartbeat, Phase, SCHEMA_PATH, flagNames, serviceSchemaReport } from '@zdm/migrations-core';
+import { InMemoryCollection, createInMemoryBackend, fullNameMigration } from '@zdm/migrations-core/testing';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { runCli, withOverrides } from './cli';
+import { defineConfig } from './config';
 import { ExitCode } from './lib/exit-codes';
 import { memoryStream } from './testing/streams.fixture';
 import { Fixture, FixtureScenario, createFixture, dumpFixture, fullName } from './testing/zdm.config.fixture';
@@ -280,6 +284,74 @@ describe('zdm advance', () => {
     expect(run.code).toBe(ExitCode.refused);
     expect((run.result['failingGates'] as { gate: string }[]).map((g) => g.gate)).toEqual(['no-document-below-target', 'quarantine-empty']);
     expect((await f.store.state.load(ID))?.phase).toBe('backfill');
+  });
+});
+
+describe("zdm with a migration that waits for another service's step", () => {
+  /** Orders' snapshot follows customers.full-name: it may start once customers reads fullName everywhere. */
+  const snapshot = fullNameMigration({
+    id: 'orders.customer-snapshot',
+    description: 'customer snapshot {firstName, lastName} -> {fullName}',
+    service: 'orders',
+    collection: 'orders',
+    requires: [{ service: 'customers', migration: ID, phase: 'switch-reads' }],
+  });
+  /** What customers' /.well-known/zdm/schema answers, with customers.full-name in `phase`. */
+  let customersPhase: Phase = 'backfill';
+  const customers = createServer((_req, res) => {
+    const report = serviceSchemaReport({
+      service: 'customers',
+      instance: { instanceId: 'c-1', build: 'green' },
+      documents: {},
+      migrations: [fullName],
+      states: new Map([[ID, { phase: customersPhase }]]),
+      heartbeats: [],
+    });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => customers.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(customers.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    customers.closeAllConnections();
+    await new Promise((resolve) => customers.close(resolve));
+  });
+
+  const ordersFixture = (customersUrl: () => string) => {
+    const backend = createInMemoryBackend(new InMemoryCollection());
+    const config = defineConfig({
+      service: 'orders',
+      migrations: [snapshot],
+      connect: async () => ({ backend, schemas: new HttpServiceSchemas({ urls: { customers: customersUrl() } }), close: async () => undefined }),
+    });
+    return { config, backend, store: backend.store } as unknown as Fixture;
+  };
+
+  it('advance exits 3 while customers is short of the required phase, naming the gate; it starts once customers is there', async () => {
+    const f = ordersFixture(() => url);
+    customersPhase = 'backfill';
+    const refused = await zdm(f, ['advance', snapshot.id]);
+    expect(refused.code).toBe(ExitCode.refused);
+    expect(refused.result['failingGates']).toEqual([
+      { gate: 'requires:customers/customers.full-name@switch-reads', detail: 'customers reports customers.full-name in backfill; needs switch-reads or later' },
+    ]);
+
+    customersPhase = 'switch-reads';
+    const started = await zdm(f, ['advance', snapshot.id, '--flags-timeout', '0']);
+    expect(started.code).toBe(ExitCode.ok);
+    expect((await f.store.state.load(snapshot.id))?.phase).toBe('expand');
+  });
+
+  it('run gives up naming the unreachable service, and leaves the migration where it was', async () => {
+    const f = ordersFixture(() => 'http://127.0.0.1:1');
+    const run = await zdm(f, ['run', snapshot.id, '--timeout', '0.5', '--poll', '0.1']);
+    expect(run.code).toBe(ExitCode.refused);
+    expect(String(run.result['error'])).toContain(
+      `requires:customers/customers.full-name@switch-reads: cannot ask customers (http://127.0.0.1:1${SCHEMA_PATH} cannot be reached); holding until it answers`,
+    );
+    expect(await f.store.state.load(snapshot.id)).toBeNull();
   });
 });
 
