@@ -3,8 +3,9 @@
 //
 //   node tools/containers/images.mjs [--engine docker|podman] [--standins] [--cafile FILE] [--only NAME...]
 //
-//   zdm/customers:v1  blue: release v1 of customers, extracted from git history (tools/releases)
-//   zdm/customers:v2  green: this checkout
+//   zdm/<service>:v1  blue: release v1 of each service with a manifest in deploy/releases,
+//                     extracted from git history (tools/releases)
+//   zdm/<service>:v2  green: this checkout (customers, orders)
 //   zdm/zdm:v2        the zdm CLI and every service's zdm config
 //
 // --standins also builds the stand-ins of tools/containers/standins (FerretDB for mongo, redis,
@@ -12,7 +13,7 @@
 // service images on that Node base: what CI does where no registry is reachable. --cafile mounts a
 // CA bundle into the builds for npm (a TLS proxy; podman only). Prints each build's time and size.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,19 +107,25 @@ try {
   }
   const nodeArgs = nodeImage ? { NODE_IMAGE: nodeImage } : {};
 
-  // Blue: release v1's code, with this checkout's Dockerfile, compiler and lockfile.
-  if (!opts.only || opts.only.some((o) => 'zdm/customers:v1'.includes(o))) {
-    const v1 = path.join(mkdtempSync(path.join(tmpdir(), 'zdm-customers-v1-')), 'tree');
-    temps.push(path.dirname(v1));
-    await materialize('customers', 'v1', v1);
-    unlinkSync(path.join(v1, 'node_modules'));
-    for (const f of ['package.json', 'package-lock.json', '.dockerignore', 'tools/containers/compile.mjs', 'apps/customers/Dockerfile']) {
-      mkdirSync(path.dirname(path.join(v1, f)), { recursive: true });
-      copyFileSync(path.join(root, f), path.join(v1, f));
+  // Every service with a release manifest; each image from the one service Dockerfile.
+  const services = readdirSync(path.join(root, 'deploy', 'releases')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  const dockerfile = 'tools/containers/service.Dockerfile';
+  for (const service of services) {
+    const serviceArgs = { ...nodeArgs, SERVICE: service };
+    // Blue: release v1's code, with this checkout's Dockerfile, compiler and lockfile.
+    if (!opts.only || opts.only.some((o) => `zdm/${service}:v1`.includes(o))) {
+      const v1 = path.join(mkdtempSync(path.join(tmpdir(), `zdm-${service}-v1-`)), 'tree');
+      temps.push(path.dirname(v1));
+      await materialize(service, 'v1', v1);
+      unlinkSync(path.join(v1, 'node_modules'));
+      for (const f of ['package.json', 'package-lock.json', '.dockerignore', 'tools/containers/compile.mjs', dockerfile]) {
+        mkdirSync(path.dirname(path.join(v1, f)), { recursive: true });
+        copyFileSync(path.join(root, f), path.join(v1, f));
+      }
+      build(`zdm/${service}:v1`, v1, path.join(v1, dockerfile), serviceArgs);
     }
-    build('zdm/customers:v1', v1, path.join(v1, 'apps', 'customers', 'Dockerfile'), nodeArgs);
+    build(`zdm/${service}:v2`, root, path.join(root, dockerfile), serviceArgs);
   }
-  build('zdm/customers:v2', root, path.join(root, 'apps', 'customers', 'Dockerfile'), nodeArgs);
   build('zdm/zdm:v2', root, path.join(root, 'apps', 'zdm', 'Dockerfile'), nodeArgs);
 } finally {
   for (const t of temps) rmSync(t, { recursive: true, force: true });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { ComposeCli } from './lib/compose.cli';
 import { ComposeStory } from './lib/compose.story';
 import { whole } from './lib/cli-args';
-import { ROOT } from './lib/customers.fleet';
+import { serviceLines, verdictLine } from './lib/report';
+import { ROOT } from './lib/services/demo.service';
 
 const started = performance.now();
 const log = (line: string) => process.stderr.write(`[compose ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
@@ -72,11 +73,8 @@ async function main(): Promise<number> {
     await story.cleanup();
     const files = story.reportFiles;
     log(`report: ${files.json}, ${files.markdown}, ${files.chart}`);
-    log(
-      `${report.ok ? 'PASSED' : 'FAILED'}: ${report.requests.total} requests, ${report.requests.failed} failed, ${report.lostWrites} lost writes, ` +
-        `${report.documents.atFinalVersion}/${report.documents.total} documents at v${report.documents.finalVersion}, ${report.documents.withOldFields} with old fields, ` +
-        `faults: ${report.faultsInjected.map((f) => f.kind).join(', ')}; ${report.durationSec} s`,
-    );
+    log(verdictLine(report));
+    for (const line of serviceLines(report)) log(`  ${line}`);
     for (const failure of report.failures) log(`  - ${failure}`);
     if (report.ok) story.removeWorkDir();
     else log(`logs of the zdm commands and the load generator: ${story.workDir}`);

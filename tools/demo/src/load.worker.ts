@@ -1,16 +1,12 @@
-// The load generator's process (forked by LoadGenerator): an open-loop mix of reads, list pages,
-// creates and updates against the load balancer, recording every request and every acknowledged
-// write. It talks to its parent over IPC only (see lib/load.protocol.ts).
-import { joinFullName } from '@zdm/customers-domain';
+// The load generator's process (forked by LoadGenerator): an open-loop mix of every service's
+// requests (lib/services/*.traffic.ts) against the load balancer, recording every request and every
+// acknowledged write. It talks to its parent over IPC only (see lib/load.protocol.ts).
 import { seededRandom } from '@zdm/dev-services';
 import http from 'node:http';
-import { AckedWrites, CustomerName, REQUEST_KINDS, RequestKind, emptyRequestLog, isFailure, nameFor, pickKind } from './lib/load.model';
-import type { LoadControlMessage, LoadStartMessage, LoadWorkerMessage, ReadMismatch } from './lib/load.protocol';
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown> | null;
-}
+import { emptyRequestLog, isFailure, logRequest, pickKind, serviceOfKind } from './lib/load.model';
+import type { LoadControlMessage, LoadStartMessage, LoadWorkerMessage } from './lib/load.protocol';
+import { trafficOf } from './lib/services/traffic.registry';
+import type { Answer, ServiceTraffic, TrafficContext } from './lib/services/traffic';
 
 function send(base: URL, method: string, path: string, timeoutMs: number, body?: unknown): Promise<Answer> {
   return new Promise((resolve) => {
@@ -21,7 +17,7 @@ function send(base: URL, method: string, path: string, timeoutMs: number, body?:
         port: base.port,
         method,
         path,
-        // A connection per request: see deploy/nginx/customers.conf.template on idle keep-alive races.
+        // A connection per request: see deploy/nginx/services.conf.template on idle keep-alive races.
         agent: false,
         headers: {
           accept: 'application/json',
@@ -56,25 +52,15 @@ function send(base: URL, method: string, path: string, timeoutMs: number, body?:
   });
 }
 
-const nameOf = (body: Record<string, unknown> | null): CustomerName | undefined =>
-  body && typeof body['firstName'] === 'string' && typeof body['lastName'] === 'string'
-    ? { firstName: body['firstName'], lastName: body['lastName'] }
-    : undefined;
-
-/** Fields to PATCH: both, or only one where the result still splits back (see `nameFor`). */
-function patchOf(name: CustomerName, r: number): Partial<CustomerName> {
-  if (r < 0.25 && !name.firstName.includes(' ')) return { firstName: name.firstName };
-  if (r < 0.5 && name.lastName) return { lastName: name.lastName };
-  return name;
-}
-
 function runLoad(start: LoadStartMessage) {
   const base = new URL(start.baseUrl);
   const rand = seededRandom(start.randomSeed);
-  const writes = new AckedWrites();
-  for (const [id, firstName, lastName] of start.seeds) writes.seed(id, { firstName, lastName });
+  const traffic = new Map(start.services.map((spec) => [spec.service, trafficOf(spec)] as const));
+  for (const kind of Object.keys(start.mix)) {
+    const [service, own] = [serviceOfKind(kind), kind.slice(kind.indexOf('.') + 1)];
+    if (!traffic.get(service)?.kinds.includes(own)) throw new Error(`the request mix names ${kind}, which no service's traffic knows`);
+  }
   const log = emptyRequestLog();
-  const reads = { compared: 0, mismatches: 0, examples: [] as ReadMismatch[] };
   const t0 = performance.now();
   const wallStart = Date.now();
   const now = () => performance.now() - t0;
@@ -86,85 +72,30 @@ function runLoad(start: LoadStartMessage) {
   let seq = 0;
   let stopping = false;
 
-  const record = (kind: RequestKind, startedAt: number, status: number) => {
-    log.startMs.push(Math.round(startedAt * 10) / 10);
-    log.latencyMs.push(Math.round((now() - startedAt) * 100) / 100);
-    log.status.push(status);
-    log.kind.push(REQUEST_KINDS.indexOf(kind));
-    answered++;
-    if (isFailure(status)) failed++;
-  };
-
-  const compareRead = (id: string, epoch: number, expected: CustomerName | undefined, body: Record<string, unknown> | null, atMs: number) => {
-    // Only when no write to this customer started meanwhile and none is in flight now.
-    if (!expected || writes.epoch(id) !== epoch || !writes.expected(id)) return;
-    reads.compared++;
-    const got = nameOf(body);
-    const fullName = body?.['fullName'];
-    const same =
-      got && got.firstName === expected.firstName && got.lastName === expected.lastName && (fullName === undefined || fullName === joinFullName(expected));
-    if (same) return;
-    reads.mismatches++;
-    if (reads.examples.length < 20)
-      reads.examples.push({
-        id,
-        atMs: Math.round(atMs),
-        expected,
-        got: body ?? {},
-      });
-  };
+  const contextOf = (service: string): TrafficContext => ({
+    send: (method, path, body) => send(base, method, path, start.timeoutMs, body),
+    rand,
+    seq: () => seq++,
+    now,
+    record: (kind, startedAt, status) => {
+      logRequest(log, `${service}.${kind}`, startedAt, now() - startedAt, status);
+      answered++;
+      if (isFailure(status)) failed++;
+    },
+  });
+  const contexts = new Map([...traffic.keys()].map((service) => [service, contextOf(service)]));
 
   const issue = async () => {
-    let kind = pickKind(start.mix, rand());
-    const startedAt = now();
-    let target = writes.pick(rand());
-    if (!target) kind = 'create';
-    // One write at a time per customer: an update picks one with none in flight (else it reads).
-    for (let tries = 0; kind === 'update' && !writes.begin(target as string); tries++) {
-      if (tries >= 8) kind = 'read';
-      else target = writes.pick(rand());
-    }
+    const kind = pickKind(start.mix, rand());
+    const service = serviceOfKind(kind);
     inFlight++;
     sent++;
     try {
-      switch (kind) {
-        case 'read': {
-          const id = target as string;
-          const epoch = writes.epoch(id);
-          const expected = writes.expected(id);
-          const answer = await send(base, 'GET', `/customers/${id}`, start.timeoutMs);
-          record(kind, startedAt, answer.status);
-          if (answer.status === 200) compareRead(id, epoch, expected, answer.body, startedAt);
-          break;
-        }
-        case 'list': {
-          const answer = await send(base, 'GET', `/customers?limit=20&after=${target}`, start.timeoutMs);
-          record(kind, startedAt, answer.status);
-          break;
-        }
-        case 'create': {
-          const name = nameFor(seq++, rand());
-          const answer = await send(base, 'POST', '/customers', start.timeoutMs, name);
-          record(kind, startedAt, answer.status);
-          const created = nameOf(answer.body);
-          if (answer.status === 201 && typeof answer.body?.['id'] === 'string' && created) writes.created(answer.body['id'], created);
-          break;
-        }
-        case 'update': {
-          const id = target as string;
-          const answer = await send(base, 'PATCH', `/customers/${id}`, start.timeoutMs, patchOf(nameFor(seq++, rand()), rand()));
-          record(kind, startedAt, answer.status);
-          const updated = nameOf(answer.body);
-          if (answer.status === 200 && updated) writes.end(id, 'acked', updated);
-          else writes.end(id, answer.status === 0 || answer.status >= 500 ? 'unknown' : 'rejected');
-          break;
-        }
-      }
+      await (traffic.get(service) as ServiceTraffic).issue(kind.slice(service.length + 1), contexts.get(service) as TrafficContext);
     } finally {
       inFlight--;
     }
   };
-
   const ticker = setInterval(() => {
     if (stopping) return;
     const due = Math.floor((now() * start.rps) / 1000) - sent - notSent;
@@ -198,9 +129,7 @@ function runLoad(start: LoadStartMessage) {
           type: 'result',
           startedAt: wallStart,
           log,
-          acked: writes.entries().map(([id, n]) => [id, n.firstName, n.lastName]),
-          writes: writes.counts(),
-          reads,
+          services: Object.fromEntries([...traffic].map(([service, t]) => [service, t.result()])),
           notSent,
           abandoned: inFlight,
         },

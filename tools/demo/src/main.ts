@@ -1,5 +1,5 @@
 // `npm run demo [-- --docs N --rps N --port N --instances N --out DIR --publish --keep-logs]`
-// A blue-green migration of the customers service under live load, with faults injected, ending
+// A blue-green migration of every service of the sample under live load, with faults injected, ending
 // in reports/demo/last-run/latest.{json,md,svg} (ignored by git); `--publish` also replaces the
 // committed reference report, reports/demo/latest.{json,md,svg}. Exit 0 when the report proves zero downtime, 1 when it
 // does not, 2 on bad usage, 3 when the run itself broke, 130 on Ctrl-C. See docs/tutorials/01-split-a-field.md.
@@ -7,8 +7,10 @@ import { Command, Option } from 'commander';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { whole } from './lib/cli-args';
-import { ROOT } from './lib/customers.fleet';
 import { DemoRun } from './lib/demo.story';
+import { serviceLines, verdictLine } from './lib/report';
+import { customersService } from './lib/services/customers.service';
+import { ROOT } from './lib/services/demo.service';
 
 /** The committed reference report; only `--publish` writes it. */
 const PUBLISHED_DIR = path.join(ROOT, 'reports', 'demo');
@@ -17,11 +19,11 @@ const started = performance.now();
 const log = (line: string) => process.stderr.write(`[demo ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 
 const program = new Command('demo')
-  .description('Blue-green migration of the customers service under live load, with injected faults; writes reports/demo/last-run/latest.{json,md,svg}')
+  .description('Blue-green migration of every service under live load, with injected faults; writes reports/demo/last-run/latest.{json,md,svg}')
   .addOption(new Option('--docs <n>', 'customers seeded at v1').argParser(whole(10)).default(5_000))
-  .addOption(new Option('--rps <n>', 'requests per second of the load (reads, list pages, creates, updates)').argParser(whole(1, 5_000)).default(50))
+  .addOption(new Option('--rps <n>', 'requests per second of the load, every service together (reads, list pages, creates, updates)').argParser(whole(1, 5_000)).default(50))
   .addOption(new Option('--port <n>', 'port of the load balancer on 127.0.0.1').env('DEMO_PORT').argParser(whole(1, 65_535)).default(8080))
-  .addOption(new Option('--instances <n>', 'instances of blue and of green').argParser(whole(2, 8)).default(2))
+  .addOption(new Option('--instances <n>', 'instances of blue and of green, per service').argParser(whole(2, 8)).default(2))
   .addOption(new Option('--unleash-outage <seconds>', 'how long Unleash is unreachable during dual-write').argParser(whole(1, 600)).default(10))
   .addOption(new Option('--store-stall <ms>', 'how long the store is frozen (SIGSTOP, then SIGCONT) mid-backfill').argParser(whole(100, 60_000)).default(2_000))
   .addOption(new Option('--walk-timeout <seconds>', 'longest time for walking the migrations; past it the run stops them and fails').argParser(whole(30)).default(900))
@@ -50,8 +52,10 @@ async function main(): Promise<number> {
     return (err as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
   const o = program.opts<Cli>();
+  const services = [customersService];
   const demo = new DemoRun({
-    docs: o.docs,
+    services,
+    docs: { customers: o.docs },
     rps: o.rps,
     host: '127.0.0.1',
     port: o.port,
@@ -87,11 +91,8 @@ async function main(): Promise<number> {
     } else if (o.publish) {
       log('not published: the run failed, the reference report stays as it was');
     }
-    log(
-      `${report.ok ? 'PASSED' : 'FAILED'}: ${report.requests.total} requests, ${report.requests.failed} failed, ${report.lostWrites} lost writes, ` +
-        `${report.documents.atFinalVersion}/${report.documents.total} documents at v${report.documents.finalVersion}, ${report.documents.withOldFields} with old fields, ` +
-        `faults: ${report.faultsInjected.map((f) => f.kind).join(', ')}; ${report.durationSec} s`,
-    );
+    log(verdictLine(report));
+    for (const line of serviceLines(report)) log(`  ${line}`);
     for (const failure of report.failures) log(`  - ${failure}`);
     if (!report.ok) log(`logs kept in ${demo.workDir}`);
     demo.removeWorkDir(!report.ok);

@@ -12,7 +12,7 @@ const phases = [
 
 describe('renderChart', () => {
   it('draws one band per phase with its name, the markers, and says when nothing failed', () => {
-    const svg = renderChart({ title: 'demo <run>', subtitle: 'a & b', seconds: seconds(), startedAt: t0, phases, markers: [{ at: at(40), label: 'runner SIGKILL' }] });
+    const svg = renderChart({ title: 'demo <run>', subtitle: 'a & b', seconds: seconds(), startedAt: t0, lanes: [{ name: 'customers', phases }], markers: [{ at: at(40), label: 'runner SIGKILL' }] });
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     for (const p of phases) expect(svg).toContain(`>${p.name}</text>`);
@@ -24,16 +24,25 @@ describe('renderChart', () => {
   });
 
   it('draws a red bar for each second with failures and counts them', () => {
-    const svg = renderChart({ title: 't', subtitle: 's', seconds: seconds([5, 6]), startedAt: t0, phases, markers: [] });
+    const svg = renderChart({ title: 't', subtitle: 's', seconds: seconds([5, 6]), startedAt: t0, lanes: [{ name: 'customers', phases }], markers: [] });
     expect(svg.match(/fill="#c62828"\/>/g)).toHaveLength(2);
     expect(svg).toContain('6 failed request(s)');
   });
 
   it('scales the latency axis to the slowest second', () => {
-    const svg = renderChart({ title: 't', subtitle: 's', seconds: seconds(), startedAt: t0, phases, markers: [] });
+    const svg = renderChart({ title: 't', subtitle: 's', seconds: seconds(), startedAt: t0, lanes: [{ name: 'customers', phases }], markers: [] });
     // 480 ms plus a tenth of headroom: the axis ends at 600 ms, with 300 ms half-way.
     expect(svg).toContain('>600ms</text>');
     expect(svg).toContain('>300ms</text>');
+  });
+
+  it('draws one strip per service, named, with the phases of each', () => {
+    const orders = [{ name: 'money:backfill', startedAt: at(20), endedAt: at(50) }];
+    const svg = renderChart({ title: 't', subtitle: 's', seconds: seconds(), startedAt: t0, lanes: [{ name: 'customers', phases }, { name: 'orders', phases: orders }], markers: [] });
+    expect(svg).toContain('>customers</text>');
+    expect(svg).toContain('>orders</text>');
+    expect(svg).toContain('>money:backfill</text>');
+    for (const p of phases) expect(svg).toContain(`>${p.name}</text>`);
   });
 });
 

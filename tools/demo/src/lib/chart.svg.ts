@@ -14,8 +14,11 @@ export interface ChartInput {
   seconds: readonly SecondSample[];
   /** Epoch ms of second 0. */
   startedAt: number;
-  /** Shaded bands with their names on top (the migration phases). */
-  phases: readonly Span[];
+  /**
+   * The migration phases of each service, one lane each: a strip of shaded bands with the phase
+   * names on top; the first lane's bands also shade the panels.
+   */
+  lanes: readonly { name: string; phases: readonly Span[] }[];
   markers: readonly ChartMarker[];
 }
 
@@ -80,16 +83,18 @@ export function stagger(xs: readonly number[], widths: readonly number[], rows: 
  */
 export function renderChart(input: ChartInput): string {
   const seconds = input.seconds;
-  const spanEnd = Math.max(0, ...input.phases.map((p) => (Date.parse(p.endedAt) - input.startedAt) / 1000));
+  const allPhases = input.lanes.flatMap((l) => l.phases);
+  const spanEnd = Math.max(0, ...allPhases.map((p) => (Date.parse(p.endedAt) - input.startedAt) / 1000));
   const duration = Math.max(1, seconds.length, Math.min(spanEnd, seconds.length + 30));
   const x = (t: number) => LEFT + (Math.min(Math.max(t, 0), duration) / duration) * PLOT_W;
   const tOf = (iso: string) => (Date.parse(iso) - input.startedAt) / 1000;
 
-  // Phase names sit in rows above the plot; the bands start under them.
+  // Phase names sit in rows above the plot; under them one strip per lane, then the panels.
   const labelTop = 62;
-  const labelRows = 4;
+  const labelRows = 2 + 2 * input.lanes.length;
   const phaseTop = labelTop + labelRows * 14 + 4;
-  const panelsTop = phaseTop + 22;
+  const stripH = 14;
+  const panelsTop = phaseTop + input.lanes.length * stripH + 22;
   const totalFailed = seconds.reduce((s, b) => s + b.failed, 0);
   const panels: Panel[] = [
     { title: 'requests / s', unit: '', y: panelsTop, h: 150, max: headroom(seconds.map((s) => s.requests)) },
@@ -104,18 +109,25 @@ export function renderChart(input: ChartInput): string {
   out.push(`<text x="${LEFT}" y="26" font-size="18" font-weight="bold">${escapeXml(input.title)}</text>`);
   out.push(`<text x="${LEFT}" y="46" fill="#444">${escapeXml(input.subtitle)}</text>`);
 
-  // Phase bands and their labels.
-  const phases = input.phases.filter((p) => tOf(p.endedAt) > 0 && tOf(p.startedAt) < duration);
+  // Phase bands and their labels, lane by lane; labels of every lane share the rows, in time order.
+  const visible = (p: Span) => tOf(p.endedAt) > 0 && tOf(p.startedAt) < duration;
+  const phases = input.lanes
+    .flatMap((lane, l) => lane.phases.filter(visible).map((p) => ({ ...p, lane: l })))
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
   const labelW = phases.map((p) => p.name.length * 6.6 + 6);
   // A name that would run past the right edge ends at the edge instead.
   const labelX = phases.map((p, i) => Math.min(x(tOf(p.startedAt)) + 3, W - RIGHT - labelW[i]));
   const rows = stagger(labelX, labelW, labelRows);
-  phases.forEach((p) => {
+  input.lanes.forEach((lane, l) => out.push(`<text x="${LEFT - 6}" y="${phaseTop + l * stripH + 11}" text-anchor="end" font-size="11" fill="#37474f">${escapeXml(lane.name)}</text>`));
+  phases.forEach((p, i) => {
     const x0 = x(tOf(p.startedAt));
     const x1 = Math.max(x0 + 1, x(tOf(p.endedAt)));
     const color = PHASE_COLORS[p.name.replace(/^.*:/, '')] ?? '#f5f5f5';
-    out.push(`<rect x="${x0.toFixed(1)}" y="${phaseTop}" width="${(x1 - x0).toFixed(1)}" height="${bottom - phaseTop}" fill="${color}"/>`);
-    out.push(`<line x1="${x0.toFixed(1)}" y1="${labelTop + Math.max(0, rows[phases.indexOf(p)]) * 14}" x2="${x0.toFixed(1)}" y2="${bottom}" stroke="#b0bec5" stroke-width="1"/>`);
+    const top = phaseTop + p.lane * stripH;
+    // The first lane shades the panels too; the others only their strip.
+    const h = p.lane === 0 ? bottom - top : stripH;
+    out.push(`<rect x="${x0.toFixed(1)}" y="${top}" width="${(x1 - x0).toFixed(1)}" height="${h}" fill="${color}"/>`);
+    out.push(`<line x1="${x0.toFixed(1)}" y1="${labelTop + Math.max(0, rows[i]) * 14}" x2="${x0.toFixed(1)}" y2="${p.lane === 0 ? bottom : top + stripH}" stroke="#b0bec5" stroke-width="1"/>`);
   });
   phases.forEach((p, i) => rows[i] >= 0 && out.push(`<text x="${labelX[i].toFixed(1)}" y="${labelTop + 11 + rows[i] * 14}" fill="#37474f">${escapeXml(p.name)}</text>`));
 

@@ -1,4 +1,3 @@
-import { customersMigrations, joinFullName } from '@zdm/customers-domain';
 import { MigrationDefinition, strategyOf } from '@zdm/migrations-core';
 import { createMongoControlStore } from '@zdm/migrations-mongo';
 import { mongo } from 'mongoose';
@@ -6,15 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ComposeCli } from './compose.cli';
-import { ROOT } from './customers.fleet';
-import { auditSummary, migrationRecords, phaseLabel, requestsDuring, writeReportFiles } from './demo.story';
+import { auditSummary, migrationRecords, mixOf, requestsDuring, writeReportFiles, zdmAudit } from './demo.story';
 import { LoadGenerator } from './load-generator';
 import type { LoadResultMessage } from './load.protocol';
 import { summarizeAccessLog } from './nginx.load-balancer';
 import { sleep } from './os.util';
 import { ProcessSupervisor } from './process-supervisor';
 import { DemoReport, FaultRecord, buildReport } from './report';
-import { seedCustomers } from './seed';
+import { customersService } from './services/customers.service';
+import { ROOT, finalVersionOf, removedFieldsOf } from './services/demo.service';
 import { Timeline } from './timeline';
 import { documentCensus, readBack } from './verification';
 import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
@@ -39,8 +38,8 @@ export interface ComposeStoryOptions {
   log: (line: string) => void;
 }
 
-const SERVICE = 'customers';
-const COLLECTION = 'customers';
+/** The service the compose story migrates. */
+const SERVICE = customersService;
 /** Where the zdm image keeps the customers config (apps/zdm/Dockerfile). */
 const CONFIG_IN_IMAGE = '/app/apps/customers/zdm.config.js';
 
@@ -57,7 +56,7 @@ export class ComposeStory {
   private readonly supervisor = new ProcessSupervisor(this.workDir);
   private readonly faults: FaultRecord[] = [];
   private readonly notes: string[] = [];
-  private readonly defs: readonly MigrationDefinition[] = customersMigrations.filter((d) => d.service === SERVICE);
+  private readonly defs: readonly MigrationDefinition[] = SERVICE.migrations;
   private readonly startedAt = new Date().toISOString();
   private readonly cleanups: (() => Promise<unknown>)[] = [];
   private incomplete: string | null = null;
@@ -87,12 +86,12 @@ export class ComposeStory {
     const client = new mongo.MongoClient(o.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
     await client.connect();
     this.cleanups.push(() => client.close());
-    const db = client.db('customers');
+    const db = client.db(SERVICE.name);
     this.notes.push('the stack ran as containers (deploy/compose), driven with docker compose; the store is what the compose files name for mongo');
 
-    const seeds = await t.stage(`seed ${o.docs.toLocaleString('en-US')} customers at v1`, () => seedCustomers({ db, collection: COLLECTION, count: o.docs }));
+    const seeds = await t.stage(`seed ${o.docs.toLocaleString('en-US')} customers at v1`, () => SERVICE.seed(db, o.docs, { seeded: {} }));
     const load = await t.stage(`load generator at ${o.rps} req/s through ${o.lbUrl}`, async () =>
-      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: o.lbUrl, rps: o.rps, seeds, env: this.nodeEnv() }),
+      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: o.lbUrl, rps: o.rps, mix: mixOf([SERVICE]), services: [seeds], env: this.nodeEnv() }),
     );
     let loadResult: LoadResultMessage | null = null;
     this.cleanups.push(async () => loadResult ?? load.stop());
@@ -101,11 +100,11 @@ export class ComposeStory {
       if (p) o.log(`load: ${p.sent.toLocaleString('en-US')} sent, ${p.failed} failed, ${p.inFlight} in flight`);
     }, 15_000);
     this.cleanups.push(async () => clearInterval(progress));
-    t.enterPhase(this.phaseLabel(this.defs[0].id, 'pending'), this.defs[0].id);
+    t.enterPhase(this.defs[0].id, 'pending');
 
     const zdm = this.zdmDriver(Math.min(200, Math.max(20, Math.ceil(o.docs / 20))));
     const deadline = setTimeout(() => {
-      this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (last phase: ${t.currentPhase ?? 'none'})`;
+      this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (open phases: ${t.currentPhases.join(', ') || 'none'})`;
       zdm.stopAll(this.incomplete);
     }, o.walkTimeoutMs);
     try {
@@ -121,14 +120,12 @@ export class ComposeStory {
 
     loadResult = await t.stage('stop the load', () => load.stop());
     t.closePhase();
-    const finalVersion = Math.max(...this.defs.map((d) => d.to));
-    const back = await t.stage('read back every acknowledged write through the load balancer', () =>
-      readBack(o.lbUrl, (loadResult as LoadResultMessage).acked, { joinFullName }),
-    );
-    const census = await t.stage('count documents in the database', () =>
-      documentCensus(db, COLLECTION, finalVersion, [...new Set(this.defs.flatMap((d) => d.removedFields ?? []))]),
-    );
-    const audit = await t.stage('read the audit log (docker compose run --rm zdm audit)', () => auditSummary(zdm, this.defs, 'compose story report'));
+    const finalVersion = finalVersionOf(SERVICE);
+    const acked = loadResult.services[SERVICE.name]?.acked ?? [];
+    const back = await t.stage('read back every acknowledged write through the load balancer', () => readBack(o.lbUrl, acked, { resource: SERVICE.name, check: SERVICE.check }));
+    const census = await t.stage('count documents in the database', () => documentCensus(db, SERVICE.collection, finalVersion, removedFieldsOf(SERVICE)));
+    const quarantineOpen = (await Promise.all(this.defs.map((d) => createMongoControlStore(db).quarantine.count(d.id)))).reduce((a, b) => a + b, 0);
+    const audit = await t.stage('read the audit log (docker compose run --rm zdm audit)', () => auditSummary([zdmAudit(zdm, this.defs, 'compose story report')]));
     for (const f of this.faults) Object.assign(f, requestsDuring(loadResult, f));
     const access = summarizeAccessLog(await compose.compose(['logs', '--no-log-prefix', '--no-color', 'nginx']));
     const images = await compose.compose(['config', '--images']);
@@ -138,33 +135,36 @@ export class ComposeStory {
       endedAt: new Date().toISOString(),
       options: { docs: o.docs, rps: o.rps, port: Number(new URL(o.lbUrl).port), instances: o.instances },
       machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform} ${process.arch}` },
-      builds: {
-        blue: { build: 'customers-v1', description: 'container image zdm/customers:v1 (release v1 from git history)' },
-        green: { build: 'customers-v2', description: 'container image zdm/customers:v2 (this checkout)' },
-      },
-      services: `compose stack: ${images.split('\n').filter(Boolean).join(', ')}`,
+      backing: `compose stack: ${images.split('\n').filter(Boolean).join(', ')}`,
       stages: t.stages,
-      phases: t.phases,
-      migrations: migrationRecords(this.defs, t.phases),
+      services: [
+        {
+          name: SERVICE.name,
+          builds: {
+            blue: { build: 'customers-v1', description: 'container image zdm/customers:v1 (release v1 from git history)' },
+            green: { build: 'customers-v2', description: 'container image zdm/customers:v2 (this checkout)' },
+          },
+          migrations: migrationRecords(this.defs, t.phasesOf(SERVICE.name)),
+          phases: t.phasesOf(SERVICE.name),
+          readBack: back,
+          census,
+          finalVersion,
+          quarantine: { found: 0, fixed: 0, open: quarantineOpen, reasons: {} },
+          inconsistency: SERVICE.inconsistency,
+        },
+      ],
       load: loadResult,
-      readBack: back,
-      census,
-      finalVersion,
       faults: this.faults,
       loadBalancer: { reloads: this.reloads, endpointEvents: [], retriedRequests: access.retried, upstreamErrors: access.upstreamErrors },
       audit,
       incomplete: this.incomplete,
       notes: this.notes,
     });
-    writeReportFiles(this.reportFiles, report, loadResult, t.markers);
+    writeReportFiles(this.reportFiles, report, loadResult, t);
     return report;
   }
 
   private reloads = 0;
-
-  private phaseLabel(id: string, phase: string): string {
-    return phaseLabel(this.defs, id, phase);
-  }
 
   private nodeEnv(): NodeJS.ProcessEnv {
     return { PATH: process.env['PATH'], HOME: process.env['HOME'], SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json') };
@@ -187,7 +187,7 @@ export class ComposeStory {
   private onZdmEvent(e: ZdmEvent) {
     const id = String(e['id'] ?? '');
     if (e.event === 'phase' && typeof e['to'] === 'string') {
-      this.timeline.enterPhase(this.phaseLabel(id, e['to']), id, e.at);
+      this.timeline.enterPhase(id, e['to'], e.at);
       this.o.log(`zdm: ${id} ${String(e['from'])} -> ${e['to']}`);
     } else if (e.event === 'result' && e['ok'] === false) {
       this.o.log(`zdm: ${e['command']} failed (exit ${e['exitCode']}): ${String(e['error'] ?? e['message'] ?? '')}`);

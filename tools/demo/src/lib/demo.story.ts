@@ -1,4 +1,3 @@
-import { customersMigrations, joinFullName } from '@zdm/customers-domain';
 import { TcpProxy, startServices, describeServices, type Services } from '@zdm/dev-services';
 import { MigrationDefinition, flagsForPhase, strategyOf } from '@zdm/migrations-core';
 import { createMongoControlStore } from '@zdm/migrations-mongo';
@@ -8,31 +7,33 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderChart } from './chart.svg';
-import { CustomerInstance, CustomersFleet, LaunchRecipe, ROOT, materializeRelease, workingTreeRecipe } from './customers.fleet';
 import { EndpointWatcher } from './endpoint.watcher';
 import { LoadGenerator } from './load-generator';
-import { isFailure } from './load.model';
-import type { LoadResultMessage } from './load.protocol';
+import { RequestMix, isFailure } from './load.model';
+import type { LoadResultMessage, ServiceLoadSpec } from './load.protocol';
 import { NginxLoadBalancer, summarizeAccessLog } from './nginx.load-balancer';
 import { InProcessOrchestration } from './orchestration';
 import { freePort, sleep } from './os.util';
 import { ProcessSupervisor } from './process-supervisor';
-import { DemoReport, FaultRecord, MigrationRecord, buildReport, renderSummary } from './report';
-import { seedCustomers } from './seed';
+import { DemoReport, FaultRecord, MigrationRecord, QuarantineRecord, ServiceFacts, buildReport, renderSummary } from './report';
+import { ServiceFleet, ServiceInstance, LaunchRecipe, ROOT, materializeRelease, workingTreeRecipe } from './service.fleet';
+import { DemoService, finalVersionOf, removedFieldsOf, zdmConfigOf } from './services/demo.service';
 import { Timeline } from './timeline';
 import { documentCensus, readBack } from './verification';
 import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
 
 /** Options of {@link DemoRun}. */
 export interface DemoOptions {
-  /** Customers seeded at v1. */
-  docs: number;
-  /** Requests per second of the load. */
+  /** The services, in the order they are seeded and deployed (a service may need the ones before it). */
+  services: readonly DemoService[];
+  /** Documents seeded at v1, per service. */
+  docs: Record<string, number>;
+  /** Requests per second of the load, every service together. */
   rps: number;
   /** Where the load balancer listens. */
   host: string;
   port: number;
-  /** Instances of blue and of green. */
+  /** Instances of blue and of green, per service. */
   instances: number;
   /** Where latest.json, latest.md and latest.svg go (main.ts: reports/demo/last-run unless --out). */
   outDir: string;
@@ -49,24 +50,39 @@ export interface DemoOptions {
   log: (line: string) => void;
 }
 
-const SERVICE = 'customers';
-const COLLECTION = 'customers';
-
-/** Names phases for the report: the first migration's as they are, later ones as `<short id>:<phase>`. */
-export function phaseLabel(defs: readonly MigrationDefinition[], id: string, phase: string): string {
-  return defs[0]?.id === id ? phase : `${id.replace(/^customers\./, '')}:${phase}`;
-}
-
 /** Host and port of a URL. */
 function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port) };
 }
 
+/** One service of the run: what was started for it and what its migrations found. */
+interface Deployment {
+  spec: DemoService;
+  db: mongo.Db;
+  blueRecipe: LaunchRecipe;
+  greenRecipe: LaunchRecipe;
+  fleet: ServiceFleet;
+  blue: ServiceInstance[];
+  /** Green instances serving now (a fault replaces one). */
+  green: ServiceInstance[];
+  watcher: EndpointWatcher;
+  zdm: ZdmDriver;
+  orchestration: InProcessOrchestration;
+  load: ServiceLoadSpec;
+  quarantine: QuarantineRecord;
+}
+
+/** The load's request mix: every service's own weights side by side. */
+export function mixOf(services: readonly DemoService[]): RequestMix {
+  return Object.assign({}, ...services.map((s) => s.mix)) as RequestMix;
+}
+
 /**
- * The whole story of `npm run demo`, start to end: services, seed, blue behind nginx, load, green,
- * the switch, the migrations walked by the `zdm` CLI with faults injected, and the proof. Every
- * process it starts is stopped by {@link DemoRun.cleanup}, which main.ts also calls on Ctrl-C.
+ * The whole story of `npm run demo`, start to end: backing services, seed, every service's blue
+ * behind nginx, load, green, the switch, the migrations walked by the `zdm` CLI with faults
+ * injected (the services side by side), and the proof, per service. Every process it starts is
+ * stopped by {@link DemoRun.cleanup}, which main.ts also calls on Ctrl-C.
  */
 export class DemoRun {
   readonly timeline: Timeline;
@@ -75,13 +91,14 @@ export class DemoRun {
   private readonly cleanups: (() => Promise<unknown>)[] = [];
   private readonly faults: FaultRecord[] = [];
   private readonly notes: string[] = [];
-  private readonly defs: readonly MigrationDefinition[] = customersMigrations.filter((d) => d.service === SERVICE);
   private cleaning: Promise<void> | null = null;
   /** Set when the walk deadline stopped the migrations. */
   private incomplete: string | null = null;
   private readonly startedAt = new Date().toISOString();
   /** The store's process, when the demo started it (the store-stall fault freezes it). */
   private storePid: number | undefined;
+  /** The store-stall fault, once one walk started it (the store is shared: it stalls once for every service). */
+  private storeFault: Promise<void> | null = null;
 
   constructor(private readonly options: DemoOptions) {
     this.timeline = new Timeline(options.log);
@@ -105,35 +122,42 @@ export class DemoRun {
   async run(): Promise<DemoReport> {
     const o = this.options;
     const t = this.timeline;
-    if (!this.defs.length) throw new Error('the customers build registers no migrations: nothing to walk');
+    if (!o.services.some((s) => s.migrations.length)) throw new Error(`no build of ${o.services.map((s) => s.name).join(', ')} registers a migration: nothing to walk`);
+    const names = o.services.map((s) => s.name).join(', ');
     this.say(`work dir (logs of every process): ${this.workDir}`);
 
-    // 1. Backing services, and the previous release extracted from git history, side by side.
-    const [services, blueRecipe, greenRecipe] = await t.stage('backing services up (FerretDB, Redis, Unleash); blue materialized from git', () =>
-      Promise.all([this.startServices(), materializeRelease(SERVICE, 'v1', path.join(this.workDir, 'blue-release')), workingTreeRecipe(SERVICE)]),
+    // 1. Backing services, and each service's previous release extracted from git history, side by side.
+    const [services, ...recipes] = await t.stage(`backing services up (FerretDB, Redis, Unleash); blue of ${names} materialized from git`, () =>
+      Promise.all([
+        this.startServices(),
+        ...o.services.map(async (s) => [await materializeRelease(s.name, 'v1', path.join(this.workDir, `${s.name}-blue-release`)), await workingTreeRecipe(s.name)] as const),
+      ]),
     );
     const mongoSvc = services.mongo as NonNullable<Services['mongo']>;
     this.storePid = mongoSvc.source === 'local' ? mongoSvc.pid : undefined;
     const unleash = services.unleash as NonNullable<Services['unleash']>;
     this.say(`services: ${describeServices(services)}`);
-    this.say(`blue: ${blueRecipe.description}; green: ${greenRecipe.description}`);
-    const dbName = mongoSvc.source === 'local' ? 'customers' : `customers_demo_${Date.now().toString(36)}`;
+    for (const [i, s] of o.services.entries()) this.say(`${s.name}: blue = ${recipes[i][0].description}; green = ${recipes[i][1].description}`);
+    const suffix = mongoSvc.source === 'local' ? '' : `_demo_${Date.now().toString(36)}`;
 
     // The services reach Unleash through a proxy the demo can cut; the orchestrator talks to it directly.
     const unleashProxy = await new TcpProxy(hostPort(unleash.url)).open();
     this.cleanups.push(() => unleashProxy.cut());
     const admin = new UnleashFlagAdmin({ url: unleash.url, token: unleash.adminToken });
     await t.stage('flags reset to the oldest, safest path', async () => {
-      for (const def of this.defs) for (const [flag, on] of Object.entries(flagsForPhase(def, 'pending'))) await admin.set(flag, on);
+      for (const s of o.services) for (const def of s.migrations) for (const [flag, on] of Object.entries(flagsForPhase(def, 'pending'))) await admin.set(flag, on);
     });
 
     const client = new mongo.MongoClient(mongoSvc.url);
     await client.connect();
     this.cleanups.push(() => client.close());
-    const db = client.db(dbName);
 
-    // 2. Seed.
-    const seeds = await t.stage(`seed ${o.docs.toLocaleString('en-US')} customers at v1`, () => seedCustomers({ db, collection: COLLECTION, count: o.docs }));
+    // 2. Seed, each service in its own database, in order (orders are placed for seeded customers).
+    const seeded: Record<string, ServiceLoadSpec> = {};
+    for (const s of o.services) {
+      const count = o.docs[s.name] ?? 0;
+      seeded[s.name] = await t.stage(`seed ${count.toLocaleString('en-US')} ${s.name} at v1`, () => s.seed(client.db(`${s.name}${suffix}`), count, { seeded }));
+    }
     if (/FerretDB/i.test(mongoSvc.description)) {
       this.notes.push(
         'FerretDB 1.x (SQLite) does not use its own _id index; a local FerretDB started by @zdm/dev-services gets one on the expression its queries use, ' +
@@ -141,10 +165,9 @@ export class DemoRun {
       );
     }
 
-    // 3. Blue behind nginx.
-    const instanceEnv: Record<string, string> = {
+    // 3. Every service's blue, then nginx in front of them.
+    const commonEnv: Record<string, string> = {
       MONGO_URL: mongoSvc.url,
-      MONGO_DB: dbName,
       UNLEASH_URL: unleashProxy.url,
       UNLEASH_CLIENT_TOKEN: unleash.clientToken,
       UNLEASH_REFRESH_MS: '1000',
@@ -153,34 +176,53 @@ export class DemoRun {
       SHUTDOWN_TIMEOUT_MS: '20000',
       LOG_LEVEL: 'warn',
     };
-    const fleet = new CustomersFleet({ supervisor: this.supervisor, env: instanceEnv });
-    const startColor = async (recipe: LaunchRecipe, color: 'blue' | 'green', from = 1) => {
-      const started: CustomerInstance[] = [];
-      for (let i = 0; i < o.instances; i++) started.push(fleet.start(recipe, color, `customers-${color}-${from + i}`, await freePort()));
-      await Promise.all(started.map((x) => x.waitReady(120_000)));
-      return started;
-    };
-    const blue = await t.stage(`blue x${o.instances} up (v1 only)`, () => startColor(blueRecipe, 'blue'));
+    const lbUrl = `http://${o.host}:${o.port}`;
+    const batchSize = (s: DemoService) => Math.min(200, Math.max(20, Math.ceil((o.docs[s.name] ?? 0) / 20)));
+    const deployments: Deployment[] = o.services.map((spec, i) => {
+      const db = client.db(`${spec.name}${suffix}`);
+      const fleet = new ServiceFleet({ service: spec.name, supervisor: this.supervisor, env: { ...commonEnv, MONGO_DB: db.databaseName, ...spec.env?.(lbUrl) } });
+      return {
+        spec,
+        db,
+        blueRecipe: recipes[i][0],
+        greenRecipe: recipes[i][1],
+        fleet,
+        blue: [],
+        green: [],
+        watcher: null as unknown as EndpointWatcher,
+        // The throttle grows batches while they stay under the target latency and halves them above it;
+        // a batch must also finish well within the lease (the runner renews it between batches).
+        zdm: this.zdmDriver(spec, mongoSvc.url, db.databaseName, unleash.url, unleash.adminToken, batchSize(spec)),
+        orchestration: new InProcessOrchestration({ db, migrations: spec.migrations, flags: admin, minInstances: o.instances, actor: 'demo', onEvent: (e) => this.onZdmEvent(e) }),
+        load: seeded[spec.name],
+        quarantine: { found: 0, fixed: 0, open: 0, reasons: {} },
+      };
+    });
+    for (const d of deployments) d.blue = await t.stage(`${d.spec.name} blue x${o.instances} up (v1 only)`, () => this.startColor(d, d.blueRecipe, 'blue'));
     const lb = await t.stage(`nginx on ${o.host}:${o.port} in front of blue`, () =>
       NginxLoadBalancer.start({
         supervisor: this.supervisor,
         prefix: path.join(this.workDir, 'nginx'),
         host: o.host,
         port: o.port,
-        servers: blue.map((b) => ({ host: '127.0.0.1', port: b.port })),
+        upstreams: Object.fromEntries(deployments.map((d) => [d.spec.name, d.blue.map((b) => ({ host: '127.0.0.1', port: b.port }))])),
         note: 'blue',
       }),
     );
     this.cleanups.push(() => lb.stop());
-    // Probed every second: readiness reads the control store, so probing costs the database too.
-    const watcher = new EndpointWatcher(lb, { pollMs: 1_000, log: (l) => this.say(l) });
-    await watcher.activate(blue, 'blue serves');
-    watcher.start();
-    this.cleanups.push(() => watcher.stop());
-    this.say(`the customers API is served at ${lb.url} for the whole run`);
+    for (const d of deployments) {
+      // Probed every second: readiness reads the control store, so probing costs the database too.
+      d.watcher = new EndpointWatcher(lb.upstream(d.spec.name), { pollMs: 1_000, log: (l) => this.say(`${d.spec.name} ${l}`) });
+      await d.watcher.activate(d.blue, 'blue serves');
+      d.watcher.start();
+      this.cleanups.push(() => d.watcher.stop());
+    }
+    this.say(`the APIs of ${names} are served at ${lb.url} for the whole run`);
 
     // 4. Load.
-    const load = await t.stage(`load generator at ${o.rps} req/s`, async () => LoadGenerator.start({ supervisor: this.supervisor, baseUrl: lb.url, rps: o.rps, seeds, env: this.nodeEnv() }));
+    const load = await t.stage(`load generator at ${o.rps} req/s`, async () =>
+      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: lb.url, rps: o.rps, mix: mixOf(o.services), services: deployments.map((d) => d.load), env: this.nodeEnv() }),
+    );
     let loadResult: LoadResultMessage | null = null;
     this.cleanups.push(async () => loadResult ?? load.stop());
     const progress = setInterval(() => {
@@ -188,24 +230,19 @@ export class DemoRun {
       if (p) this.say(`load: ${p.sent.toLocaleString('en-US')} sent, ${p.failed} failed, ${p.inFlight} in flight`);
     }, 15_000);
     this.cleanups.push(async () => clearInterval(progress));
-    t.enterPhase(phaseLabel(this.defs, this.defs[0].id, 'pending'), this.defs[0].id);
-
-    // The orchestrator: the core Orchestrator in this process for the phase changes, and the zdm CLI
-    // in child processes (as an operator would run it) for the walks a fault may kill.
-    // The throttle grows batches while they stay under the target latency and halves them above it;
-    // a batch must also finish well within the lease (the runner renews it between batches).
-    const zdm = this.zdmDriver(mongoSvc.url, dbName, unleash.url, unleash.adminToken, Math.min(200, Math.max(20, Math.ceil(o.docs / 20))));
-    const orchestration = new InProcessOrchestration({ db, migrations: this.defs, flags: admin, minInstances: o.instances, actor: 'demo', onEvent: (e) => this.onZdmEvent(e) });
+    for (const d of deployments) if (d.spec.migrations.length) t.enterPhase(d.spec.migrations[0].id, 'pending');
 
     // 5.-8. The migrations, within the walk deadline; the proof below runs either way.
     const walkDeadline = setTimeout(() => {
-      this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (last phase: ${t.currentPhase ?? 'none'})`;
+      this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (open phases: ${t.currentPhases.join(', ') || 'none'})`;
       this.say(`deadline: ${this.incomplete}; stopping the runners`);
-      zdm.stopAll(this.incomplete);
-      orchestration.abort();
+      for (const d of deployments) {
+        d.zdm.stopAll(this.incomplete);
+        d.orchestration.abort();
+      }
     }, o.walkTimeoutMs);
     try {
-      await this.migrate(zdm, orchestration, fleet, greenRecipe, blue, watcher, unleashProxy, db, startColor);
+      await this.migrate(deployments, unleashProxy);
     } catch (err) {
       // Whatever stopped the walk (the deadline, an instance that never got ready, a refused gate),
       // the load still stops and the proof still runs: the report says what happened, in numbers.
@@ -214,89 +251,125 @@ export class DemoRun {
       this.say(`walk stopped: ${message}`);
     } finally {
       clearTimeout(walkDeadline);
-      zdm.unblock();
+      for (const d of deployments) d.zdm.unblock();
     }
 
-    // 9. Stop the load, then the proof.
+    // 9. Stop the load, then the proof, per service.
     loadResult = await t.stage('stop the load', () => load.stop());
     t.closePhase();
     this.say(`load: ${loadResult.log.status.length.toLocaleString('en-US')} requests, ${loadResult.log.status.filter(isFailure).length} failed`);
-    const finalVersion = this.finalVersion();
-    const back = await t.stage('read back every acknowledged write through the API', () =>
-      // Every customer the load knows (the seed included) with its last acknowledged value.
-      readBack(lb.url, (loadResult as LoadResultMessage).acked, { joinFullName }),
-    );
-    const census = await t.stage('count documents in the database', () =>
-      documentCensus(db, COLLECTION, finalVersion, [...new Set(this.defs.flatMap((d) => d.removedFields ?? []))]),
-    );
-    const audit = await t.stage('read the audit log', () => this.auditSummary(orchestration));
+    const facts: ServiceFacts[] = [];
+    for (const d of deployments) facts.push(await this.proof(d, lb.url, loadResult));
+    const audit = await t.stage('read the audit log', () => auditSummary(deployments.map((d) => d.orchestration)));
     for (const f of this.faults) Object.assign(f, requestsDuring(loadResult, f));
     const access = summarizeAccessLog(readFileSync(lb.accessLog, 'utf8'));
 
     const report = buildReport({
       startedAt: this.startedAt,
       endedAt: new Date().toISOString(),
-      options: { docs: o.docs, rps: o.rps, port: o.port, instances: o.instances },
+      options: { ...Object.fromEntries(Object.entries(o.docs).map(([s, c]) => [`docs.${s}`, c])), docs: o.docs[o.services[0].name] ?? 0, rps: o.rps, port: o.port, instances: o.instances },
       machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform} ${process.arch}` },
-      builds: { blue: { build: blueRecipe.build, description: blueRecipe.description }, green: { build: greenRecipe.build, description: greenRecipe.description } },
-      services: describeServices(services),
+      backing: describeServices(services),
       stages: t.stages,
-      phases: t.phases,
-      migrations: migrationRecords(this.defs, t.phases),
+      services: facts,
       load: loadResult,
-      readBack: back,
-      census,
-      finalVersion,
       faults: this.faults,
-      loadBalancer: { reloads: watcher.reloads, endpointEvents: watcher.events, retriedRequests: access.retried, upstreamErrors: access.upstreamErrors },
+      loadBalancer: {
+        reloads: deployments.reduce((sum, d) => sum + d.watcher.reloads, 0),
+        endpointEvents: deployments.flatMap((d) => d.watcher.events).sort((a, b) => a.at.getTime() - b.at.getTime()),
+        retriedRequests: access.retried,
+        upstreamErrors: access.upstreamErrors,
+      },
       audit,
       incomplete: this.incomplete,
       notes: this.notes,
     });
-    this.writeReport(report, loadResult);
+    writeReportFiles(this.reportFiles, report, loadResult, t);
     return report;
   }
 
-  /** Steps 5 to 8: expand and green, the switch, dual-write with Unleash cut, then every phase with faults. */
-  private async migrate(
-    zdm: ZdmDriver,
-    orchestration: InProcessOrchestration,
-    fleet: CustomersFleet,
-    greenRecipe: LaunchRecipe,
-    blue: CustomerInstance[],
-    watcher: EndpointWatcher,
-    unleashProxy: TcpProxy,
-    db: mongo.Db,
-    startColor: (recipe: LaunchRecipe, color: 'blue' | 'green') => Promise<CustomerInstance[]>,
-  ): Promise<void> {
+  /** One service's proof: every acknowledged write read back through the load balancer, the documents counted in its database. */
+  private async proof(d: Deployment, lbUrl: string, load: LoadResultMessage): Promise<ServiceFacts> {
+    const t = this.timeline;
+    const s = d.spec;
+    const finalVersion = finalVersionOf(s);
+    const acked = load.services[s.name]?.acked ?? [];
+    const back = await t.stage(`${s.name}: read back every acknowledged write through the API`, () => readBack(lbUrl, acked, { resource: s.name, check: s.check }));
+    const census = await t.stage(`${s.name}: count documents in the database`, () => documentCensus(d.db, s.collection, finalVersion, removedFieldsOf(s)));
+    const store = createMongoControlStore(d.db);
+    let open = 0;
+    for (const def of s.migrations) open += await store.quarantine.count(def.id);
+    return {
+      name: s.name,
+      builds: {
+        blue: { build: d.blueRecipe.build, description: d.blueRecipe.description },
+        green: { build: d.greenRecipe.build, description: d.greenRecipe.description },
+      },
+      migrations: migrationRecords(s.migrations, t.phasesOf(s.name)),
+      phases: t.phasesOf(s.name),
+      readBack: back,
+      census,
+      finalVersion,
+      quarantine: { ...d.quarantine, open },
+      inconsistency: s.inconsistency,
+    };
+  }
+
+  /** Starts `instances` of one color of a service and waits until each is ready. */
+  private async startColor(d: Deployment, recipe: LaunchRecipe, color: 'blue' | 'green', from = 1): Promise<ServiceInstance[]> {
+    const started: ServiceInstance[] = [];
+    for (let i = 0; i < this.options.instances; i++) started.push(d.fleet.start(recipe, color, `${d.spec.name}-${color}-${from + i}`, await freePort()));
+    await Promise.all(started.map((x) => x.waitReady(120_000)));
+    return started;
+  }
+
+  /**
+   * Steps 5 to 8, every service side by side: expand and green, the switch, dual-write with
+   * Unleash cut, then each service's walk with faults. A service with no migration in its green
+   * build is only deployed and switched.
+   */
+  private async migrate(deployments: Deployment[], unleashProxy: TcpProxy): Promise<void> {
     const o = this.options;
     const t = this.timeline;
-    const [first, ...rest] = this.defs;
+    const each = (work: (d: Deployment) => Promise<unknown>) => Promise.all(deployments.map(work));
+    const migrating = (work: (d: Deployment) => Promise<unknown>) => Promise.all(deployments.filter((d) => d.spec.migrations.length).map(work));
     // 5. Expand: declare it, then deploy green (reads every version, writes v1 until the flags say otherwise).
-    await t.stage(`advance ${first.id} (pending -> expand)`, () => orchestration.advance(first.id, 'green is being deployed: it reads every version and still writes v1'));
-    const green = await t.stage(`green x${o.instances} up (reads v1..v${this.finalVersion()}, writes v1)`, () => startColor(greenRecipe, 'green'));
+    await migrating((d) => {
+      const first = d.spec.migrations[0];
+      return t.stage(`advance ${first.id} (pending -> expand)`, () => d.orchestration.advance(first.id, 'green is being deployed: it reads every version and still writes v1'));
+    });
+    await each(async (d) => {
+      d.green = await t.stage(`${d.spec.name} green x${o.instances} up (reads v1..v${finalVersionOf(d.spec)}, writes v1)`, () => this.startColor(d, d.greenRecipe, 'green'));
+    });
 
     // 6. The switch, then blue drains and stops.
-    await t.stage('switch nginx to green (graceful reload)', async () => {
-      await watcher.activate(green, 'switch to green');
-      t.mark('nginx -> green');
-    });
-    await t.stage('drain and stop blue (SIGTERM)', async () => {
-      const exits = await Promise.all(blue.map((b) => b.stop()));
-      this.say(`blue exited: ${exits.map((e, i) => `${blue[i].name} code ${e.code} after ${e.ms} ms`).join(', ')}`);
-      t.mark('blue stopped');
-    });
+    await each((d) =>
+      t.stage(`switch ${d.spec.name} to green (graceful nginx reload)`, async () => {
+        await d.watcher.activate(d.green, 'switch to green');
+        t.mark(`${d.spec.name} -> green`);
+      }),
+    );
+    await each((d) =>
+      t.stage(`drain and stop ${d.spec.name} blue (SIGTERM)`, async () => {
+        const exits = await Promise.all(d.blue.map((b) => b.stop()));
+        this.say(`${d.spec.name} blue exited: ${exits.map((e, i) => `${d.blue[i].name} code ${e.code} after ${e.ms} ms`).join(', ')}`);
+      }),
+    );
+    t.mark('blue stopped');
 
     // 7. Dual-write, with Unleash unreachable for a while.
-    await t.stage(`advance ${first.id} (expand -> dual-write)`, () => orchestration.advance(first.id, 'every live instance reads v2: turn dual-write on', 60_000));
-    await t.stage(`Unleash unreachable for ${o.unleashOutageMs / 1000} s during dual-write`, () => this.unleashOutage(unleashProxy, db, green));
+    await migrating((d) => {
+      const first = d.spec.migrations[0];
+      return t.stage(`advance ${first.id} (expand -> dual-write)`, () => d.orchestration.advance(first.id, `every live instance reads v${first.to}: turn dual-write on`, 60_000));
+    });
+    await t.stage(`Unleash unreachable for ${o.unleashOutageMs / 1000} s during dual-write`, () => this.unleashOutage(unleashProxy, deployments));
 
-    // 8. The rest of the walk, with a green instance stopped and the runner killed mid-backfill.
-    const serving = { green: [...green] };
-    await t.stage(`zdm run ${first.id} (backfill with faults, verify, switch-reads, contract)`, () => this.walkWithFaults(zdm, first, fleet, greenRecipe, watcher, serving));
-    for (const def of rest) {
-      await t.stage(`zdm run ${def.id} (${strategyOf(def).kind})`, () => this.walk(zdm, def));
-    }
+    // 8. The rest of each service's walk, with a green instance stopped and the runner killed mid-backfill.
+    await migrating(async (d) => {
+      const [first, ...rest] = d.spec.migrations;
+      await t.stage(`zdm run ${first.id} (backfill with faults, verify, switch-reads, contract)`, () => this.walkWithFaults(d, first));
+      for (const def of rest) await t.stage(`zdm run ${def.id} (${strategyOf(def).kind})`, () => this.walk(d, def));
+    });
   }
 
   /** Where the report files went. */
@@ -311,10 +384,6 @@ export class DemoRun {
     rmSync(this.workDir, { recursive: true, force: true });
   }
 
-  private finalVersion(): number {
-    return Math.max(...this.defs.map((d) => d.to));
-  }
-
   private async startServices(): Promise<Services> {
     const services = await startServices({ mongo: true, redis: true, unleash: true }, { log: (l) => this.say(`services: ${l}`) });
     this.cleanups.push(() => services.stop());
@@ -326,13 +395,14 @@ export class DemoRun {
     return { PATH: process.env['PATH'], HOME: process.env['HOME'], SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json') };
   }
 
-  private zdmDriver(mongoUrl: string, dbName: string, unleashUrl: string, adminToken: string, batchSize: number): ZdmDriver {
+  private zdmDriver(s: DemoService, mongoUrl: string, dbName: string, unleashUrl: string, adminToken: string, batchSize: number): ZdmDriver {
     const o = this.options;
     return new ZdmDriver({
       supervisor: this.supervisor,
-      config: path.join(ROOT, 'apps', 'customers', 'zdm.config.ts'),
+      config: zdmConfigOf(s.name),
       env: { ...this.nodeEnv(), MONGO_URL: mongoUrl, MONGO_DB: dbName, UNLEASH_URL: unleashUrl, UNLEASH_ADMIN_TOKEN: adminToken },
       actor: 'demo',
+      name: s.name,
       globals: ['--lease-ttl', String(o.leaseTtlMs), '--min-instances', String(o.instances), '--batch-size', String(batchSize), '--target-latency', '4000'],
       onEvent: (e) => this.onZdmEvent(e),
     });
@@ -341,7 +411,7 @@ export class DemoRun {
   private onZdmEvent(e: ZdmEvent) {
     const id = String(e['id'] ?? '');
     if (e.event === 'phase' && typeof e['to'] === 'string') {
-      this.timeline.enterPhase(phaseLabel(this.defs, id, e['to']), id, e.at);
+      this.timeline.enterPhase(id, e['to'], e.at);
       this.say(`zdm: ${id} ${String(e['from'])} -> ${e['to']}`);
     } else if (e.event === 'waiting' || e.event === 'flags-waiting') {
       const what = (e['failingGates'] as { gate: string; detail: string }[] | undefined)?.map((g) => `${g.gate}: ${g.detail}`).join('; ') ?? JSON.stringify(e['lagging']);
@@ -356,17 +426,17 @@ export class DemoRun {
   }
 
   /** Walks one migration to complete with `zdm run`. */
-  private async walk(zdm: ZdmDriver, def: MigrationDefinition): Promise<void> {
-    await zdm.run(['run', def.id, '--poll', '0.5', '--timeout', '180'], `walk ${def.id} to complete`);
+  private async walk(d: Deployment, def: MigrationDefinition): Promise<void> {
+    await d.zdm.run(['run', def.id, '--poll', '0.5', '--timeout', '180'], `walk ${def.id} to complete`);
   }
 
   /**
    * Cuts the services' way to Unleash for `unleashOutageMs`, and checks every second that each
    * instance still reports the flags it had and is still ready (it keeps its last-known values).
    */
-  private async unleashOutage(proxy: TcpProxy, db: mongo.Db, green: readonly CustomerInstance[]): Promise<void> {
-    const store = createMongoControlStore(db);
-    const flagsNow = async () => Object.fromEntries((await store.heartbeats.live()).map((hb) => [hb.instanceId, hb.flags]));
+  private async unleashOutage(proxy: TcpProxy, deployments: Deployment[]): Promise<void> {
+    const stores = deployments.map((d) => createMongoControlStore(d.db));
+    const flagsNow = async () => Object.fromEntries((await Promise.all(stores.map((s) => s.heartbeats.live()))).flat().map((hb) => [hb.instanceId, hb.flags]));
     const before = await flagsNow();
     const at = new Date().toISOString();
     await proxy.cut();
@@ -380,7 +450,7 @@ export class DemoRun {
       const now = await flagsNow();
       samples++;
       for (const [instance, flags] of Object.entries(now)) if (before[instance] && JSON.stringify(flags) !== JSON.stringify(before[instance])) changed++;
-      for (const g of green) if (!(await g.readiness()).ready) notReady++;
+      for (const g of deployments.flatMap((d) => d.green)) if (!(await g.readiness()).ready) notReady++;
     }
     await proxy.open();
     const endedAt = new Date().toISOString();
@@ -390,8 +460,8 @@ export class DemoRun {
       at,
       endedAt,
       detail:
-        `the services' connection to Unleash was cut for ${this.options.unleashOutageMs / 1000} s during dual-write; over ${samples} checks the instances kept the flags they had ` +
-        `(${changed} heartbeat(s) showed other values) and stayed ready (${notReady} failed readiness probes)`,
+        `the connection of every ${deployments.map((d) => d.spec.name).join(' and ')} instance to Unleash was cut for ${this.options.unleashOutageMs / 1000} s during dual-write; ` +
+        `over ${samples} checks the instances kept the flags they had (${changed} heartbeat(s) showed other values) and stayed ready (${notReady} failed readiness probes)`,
       heartbeatFlagChanges: changed,
       failedReadinessProbes: notReady,
       flagsBefore: before,
@@ -399,25 +469,20 @@ export class DemoRun {
   }
 
   /**
-   * `zdm run` for the first migration, with three faults during its backfill: at a quarter of the
+   * `zdm run` for a service's first migration, with faults during its backfill: at a quarter of the
    * way one green instance gets SIGTERM (and a replacement is started, as an orchestrator would),
    * past half-way the runner gets SIGKILL (the next `zdm run` waits for the dead runner's lease
-   * to expire and resumes from the checkpoint), and past three quarters the store stalls.
+   * to expire and resumes from the checkpoint), and past three quarters the store stalls (once,
+   * for whichever service gets there first: the services share it). A run that stops on
+   * quarantined documents (exit 6) goes through the service's fix path, then resumes.
    */
-  private async walkWithFaults(
-    zdm: ZdmDriver,
-    def: MigrationDefinition,
-    fleet: CustomersFleet,
-    recipe: LaunchRecipe,
-    watcher: EndpointWatcher,
-    serving: { green: CustomerInstance[] },
-  ): Promise<void> {
+  private async walkWithFaults(d: Deployment, def: MigrationDefinition): Promise<void> {
+    const zdm = d.zdm;
     let current: ZdmInvocation | null = null;
     let lastDone = 0;
     let killed: { at: string; done: number; total: number } | null = null;
     let resumed: { at: string; done: number } | null = null;
     let instanceFault: Promise<void> | null = null;
-    let storeFault: Promise<void> | null = null;
     const onProgress = (e: ZdmEvent) => {
       if (e.event !== 'progress' || e['job'] !== 'backfill' || e['id'] !== def.id) return;
       const done = Number(e['done']);
@@ -427,47 +492,62 @@ export class DemoRun {
       if (killed && !resumed) resumed = { at: e.at ?? new Date().toISOString(), done: done - batch };
       lastDone = done;
       if (done >= total) return;
-      if (!instanceFault && done / total >= 0.25) instanceFault = this.stopOneInstance(fleet, recipe, watcher, serving);
-      if (!storeFault && resumed && done / total >= 0.75) storeFault = this.stallStore(done, total);
+      if (!instanceFault && done / total >= 0.25) instanceFault = this.stopOneInstance(d);
+      if (!this.storeFault && resumed && done / total >= 0.75) this.storeFault = this.stallStore(def.id, done, total);
       if (!killed && done / total >= 0.5 && current) {
         killed = { at: new Date().toISOString(), done, total };
-        this.timeline.mark('runner SIGKILL', killed.at);
-        this.say(`fault: SIGKILL to the backfill runner (${current.name}, pid ${current.proc.pid}) at ${done}/${total}`);
+        this.timeline.mark(`${d.spec.name} runner SIGKILL`, killed.at);
+        this.say(`fault: SIGKILL to the ${def.id} backfill runner (${current.name}, pid ${current.proc.pid}) at ${done}/${total}`);
         current.proc.signal('SIGKILL');
       }
     };
     zdm.listen(onProgress);
     try {
       for (let attempt = 1; ; attempt++) {
-        current = zdm.start(['run', def.id, '--poll', '0.5', '--timeout', '180'], attempt === 1 ? `walk ${def.id} to complete` : `resume ${def.id} after the runner was killed`);
+        const label = attempt === 1 ? `walk ${def.id} to complete` : `resume ${def.id}`;
+        current = zdm.start(['run', def.id, '--poll', '0.5', '--timeout', '180'], label);
         const outcome = await current.done;
         if (outcome.exitCode === 0) break;
         if (outcome.signal === 'SIGKILL' && killed && attempt === 1) continue;
+        if (outcome.exitCode === QUARANTINE_EXIT && d.spec.fixQuarantine && attempt < 6) {
+          await this.timeline.stage(`${d.spec.name}: fix the quarantined documents of ${def.id} (zdm quarantine)`, () => this.fixQuarantine(d, def));
+          continue;
+        }
         throw new Error(`zdm run ${def.id} exited ${outcome.exitCode ?? outcome.signal}: ${String(outcome.result?.['error'] ?? `see ${current.proc.logFile}`)}`);
       }
     } finally {
       zdm.unlisten(onProgress);
     }
     await instanceFault;
-    await storeFault;
-    if (!storeFault) this.notes.push(`the backfill finished (${lastDone} documents) before the store could be stalled past three quarters; raise --docs`);
+    if (this.storeFault) await this.storeFault;
     const k = killed as { at: string; done: number; total: number } | null;
     const r = resumed as { at: string; done: number } | null;
     if (k) {
       this.faults.push({
         kind: 'runner-killed',
+        service: d.spec.name,
         at: k.at,
         endedAt: r?.at,
         detail:
-          `the backfill runner (a zdm run process) got SIGKILL at ${k.done.toLocaleString('en-US')}/${k.total.toLocaleString('en-US')} documents; ` +
+          `the ${def.id} backfill runner (a zdm run process) got SIGKILL at ${k.done.toLocaleString('en-US')}/${k.total.toLocaleString('en-US')} documents; ` +
           (r ? `the next zdm run waited for its lease to expire and resumed from the checkpoint at ${r.done.toLocaleString('en-US')}` : 'it finished without resuming a backfill'),
         killedAtDone: k.done,
         resumedFromCheckpoint: r?.done ?? null,
         total: k.total,
       });
     } else {
-      this.notes.push(`the backfill finished (${lastDone} documents) before the runner could be killed mid-way; raise --docs`);
+      this.notes.push(`${def.id}: the backfill finished (${lastDone} documents) before the runner could be killed mid-way; raise its seed size`);
     }
+  }
+
+  /** The service's documented fix path for the quarantined documents of `def`; counts them for the report. */
+  private async fixQuarantine(d: Deployment, def: MigrationDefinition): Promise<void> {
+    const fix = d.spec.fixQuarantine;
+    if (!fix) return;
+    const outcome = await fix({ zdm: d.zdm, migration: def.id, db: d.db, log: (l) => this.say(`${d.spec.name}: ${l}`) });
+    d.quarantine.found += outcome.found;
+    d.quarantine.fixed += outcome.fixed;
+    for (const [reason, count] of Object.entries(outcome.reasons)) d.quarantine.reasons[reason] = (d.quarantine.reasons[reason] ?? 0) + count;
   }
 
   /**
@@ -475,7 +555,7 @@ export class DemoRun {
    * would: requests wait (their deadline is longer than the stall), none fails, and the backfill
    * carries on. Needs the store's process, i.e. a store the demo started itself.
    */
-  private async stallStore(done: number, total: number): Promise<void> {
+  private async stallStore(id: string, done: number, total: number): Promise<void> {
     const pid = this.storePid;
     if (pid === undefined) {
       this.notes.push('the store is not a process this run started (MONGO_URL), so it could not be stalled');
@@ -484,7 +564,7 @@ export class DemoRun {
     const ms = this.options.storeStallMs;
     const at = new Date().toISOString();
     this.timeline.mark(`store SIGSTOP ${ms / 1000} s`, at);
-    this.say(`fault: SIGSTOP to the store (pid ${pid}) for ${ms / 1000} s at ${done}/${total}`);
+    this.say(`fault: SIGSTOP to the store (pid ${pid}) for ${ms / 1000} s at ${done}/${total} of the ${id} backfill`);
     const thaw = async () => void process.kill(pid, 'SIGCONT');
     this.cleanups.push(thaw);
     process.kill(pid, 'SIGSTOP');
@@ -500,32 +580,33 @@ export class DemoRun {
       at,
       endedAt,
       detail:
-        `the store (pid ${pid}) was frozen with SIGSTOP for ${ms / 1000} s at ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} documents of the backfill, ` +
-        `then resumed with SIGCONT; requests waited for it (their deadline is longer) and the backfill carried on`,
+        `the store (pid ${pid}, every service's database) was frozen with SIGSTOP for ${ms / 1000} s at ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} documents of the ${id} backfill, ` +
+        `then resumed with SIGCONT; requests waited for it (their deadline is longer) and the backfills carried on`,
       stalledMs: Date.parse(endedAt) - Date.parse(at),
       atDone: done,
       total,
     });
   }
 
-  /** SIGTERM to one green instance while it serves; nginx routes around it; a replacement takes its place. */
-  private async stopOneInstance(fleet: CustomersFleet, recipe: LaunchRecipe, watcher: EndpointWatcher, serving: { green: CustomerInstance[] }): Promise<void> {
-    const victim = serving.green[serving.green.length - 1];
+  /** SIGTERM to one green instance of a service while it serves; nginx routes around it; a replacement takes its place. */
+  private async stopOneInstance(d: Deployment): Promise<void> {
+    const victim = d.green[d.green.length - 1];
     const at = new Date().toISOString();
     this.timeline.mark(`SIGTERM ${victim.name}`, at);
     this.say(`fault: SIGTERM to ${victim.name} while it serves`);
     const exit = await victim.stop();
-    const removed = watcher.events.find((e) => e.instance === victim.name && e.action === 'removed' && e.at.toISOString() >= at);
-    const replacement = fleet.start(recipe, 'green', `customers-green-${serving.green.length + 1}`, await freePort());
-    watcher.add(replacement);
+    const removed = d.watcher.events.find((e) => e.instance === victim.name && e.action === 'removed' && e.at.toISOString() >= at);
+    const replacement = d.fleet.start(d.greenRecipe, 'green', `${d.spec.name}-green-${d.green.length + 1}`, await freePort());
+    d.watcher.add(replacement);
     await replacement.waitReady(120_000);
     const deadline = performance.now() + 10_000;
-    while (!watcher.serving().includes(replacement) && performance.now() < deadline) await sleep(100);
-    serving.green = [...serving.green.filter((g) => g !== victim), replacement];
+    while (!d.watcher.serving().includes(replacement) && performance.now() < deadline) await sleep(100);
+    d.green = [...d.green.filter((g) => g !== victim), replacement];
     const endedAt = new Date().toISOString();
     this.timeline.mark(`${replacement.name} serving`, endedAt);
     this.faults.push({
       kind: 'instance-stopped',
+      service: d.spec.name,
       at,
       endedAt,
       detail:
@@ -539,23 +620,10 @@ export class DemoRun {
       replacement: replacement.name,
     });
   }
-
-  private async auditSummary(orchestration: InProcessOrchestration): Promise<{ entries: number; byAction: Record<string, number> }> {
-    const byAction: Record<string, number> = {};
-    let entries = 0;
-    for (const def of this.defs) {
-      for (const e of await orchestration.audit(def.id)) {
-        entries++;
-        byAction[e.action] = (byAction[e.action] ?? 0) + 1;
-      }
-    }
-    return { entries, byAction };
-  }
-
-  private writeReport(report: DemoReport, load: LoadResultMessage) {
-    writeReportFiles(this.reportFiles, report, load, this.timeline.markers);
-  }
 }
+
+/** `zdm`'s exit code when documents are quarantined (apps/zdm/src/lib/exit-codes.ts). */
+export const QUARANTINE_EXIT = 6;
 
 /** The report's record of each migration: its strategy, versions and the phases it went through. */
 export function migrationRecords(defs: readonly MigrationDefinition[], phases: Timeline['phases']): MigrationRecord[] {
@@ -569,22 +637,37 @@ export function migrationRecords(defs: readonly MigrationDefinition[], phases: T
   }));
 }
 
-/** Entries of every migration's audit log (`zdm audit`), counted by action. */
-export async function auditSummary(zdm: ZdmDriver, defs: readonly MigrationDefinition[], reason: string): Promise<{ entries: number; byAction: Record<string, number> }> {
+/** Something that can list a migration's audit log: the in-process orchestrator, or `zdm audit` (see {@link zdmAudit}). */
+export interface AuditSource {
+  migrations: readonly string[];
+  audit(id: string): Promise<{ action: string }[]>;
+}
+
+/** Entries of every migration's audit log, counted by action. */
+export async function auditSummary(sources: readonly AuditSource[]): Promise<{ entries: number; byAction: Record<string, number> }> {
   const byAction: Record<string, number> = {};
   let entries = 0;
-  for (const def of defs) {
-    const result = await zdm.run(['audit', def.id, '--limit', '100000'], reason);
-    for (const e of result['entries'] as { action: string }[]) {
-      entries++;
-      byAction[e.action] = (byAction[e.action] ?? 0) + 1;
+  for (const source of sources) {
+    for (const id of source.migrations) {
+      for (const e of await source.audit(id)) {
+        entries++;
+        byAction[e.action] = (byAction[e.action] ?? 0) + 1;
+      }
     }
   }
   return { entries, byAction };
 }
 
+/** A service's audit log read with `zdm audit` (the compose story, where the store is in a container). */
+export function zdmAudit(zdm: ZdmDriver, defs: readonly MigrationDefinition[], reason: string): AuditSource {
+  return {
+    migrations: defs.map((d) => d.id),
+    audit: async (id) => (await zdm.run(['audit', id, '--limit', '100000'], reason))['entries'] as { action: string }[],
+  };
+}
+
 /** Writes the report as JSON, as a Markdown summary and as a chart (the same three files for every run of the story). */
-export function writeReportFiles(files: { json: string; markdown: string; chart: string }, report: DemoReport, load: LoadResultMessage, markers: Timeline['markers']): void {
+export function writeReportFiles(files: { json: string; markdown: string; chart: string }, report: DemoReport, load: LoadResultMessage, timeline: Timeline): void {
   mkdirSync(path.dirname(files.json), { recursive: true });
   writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(files.markdown, renderSummary(report, path.basename(files.chart)));
@@ -592,13 +675,13 @@ export function writeReportFiles(files: { json: string; markdown: string; chart:
   writeFileSync(
     files.chart,
     renderChart({
-      title: `customers: blue-green migration under ${report.options.rps} req/s (${report.ok ? 'passed' : 'FAILED'})`,
+      title: `${report.services.map((s) => s.name).join(' and ')}: blue-green migration under ${report.options.rps} req/s (${report.ok ? 'passed' : 'FAILED'})`,
       subtitle: `${report.requests.total.toLocaleString('en-US')} requests, p99 ${report.latencyMs.p99} ms; ${verdict}`,
       // The last second is cut short by the stop of the load: it would draw a drop that did not happen.
       seconds: report.perSecond.slice(0, -1),
       startedAt: load.startedAt,
-      phases: report.phases,
-      markers,
+      lanes: report.services.map((s) => ({ name: s.name, phases: s.phases })),
+      markers: timeline.markers,
     }),
   );
 }
@@ -616,3 +699,5 @@ export function requestsDuring(load: LoadResultMessage, f: FaultRecord): { reque
   });
   return { requestsDuring: requests, failedDuring: failed };
 }
+
+

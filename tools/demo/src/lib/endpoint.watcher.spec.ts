@@ -1,4 +1,4 @@
-import type { CustomerInstance, Readiness } from './customers.fleet';
+import type { ServiceInstance, Readiness } from './service.fleet';
 import { EndpointWatcher } from './endpoint.watcher';
 import type { UpstreamServer } from './nginx.load-balancer';
 
@@ -12,7 +12,7 @@ function fake(name: string, port: number) {
       return state.running;
     },
     readiness: async () => state.probe,
-  } as unknown as CustomerInstance;
+  } as unknown as ServiceInstance;
   return { instance, state };
 }
 

@@ -1,4 +1,4 @@
-import type { CustomerInstance, Readiness } from './customers.fleet';
+import type { ServiceInstance, Readiness } from './service.fleet';
 import type { UpstreamServer } from './nginx.load-balancer';
 
 /** The part of the load balancer the watcher drives. */
@@ -26,7 +26,7 @@ export interface EndpointWatcherOptions {
 }
 
 interface Member {
-  instance: CustomerInstance;
+  instance: ServiceInstance;
   serving: boolean;
   failures: number;
   /** Shutting down or exited: never serves again. */
@@ -60,7 +60,7 @@ export class EndpointWatcher {
   }
 
   /** Serves exactly `instances` from now on (the blue-green switch); resolves once nginx reloaded. */
-  async activate(instances: readonly CustomerInstance[], note: string): Promise<void> {
+  async activate(instances: readonly ServiceInstance[], note: string): Promise<void> {
     await this.polling;
     this.members = instances.map((instance) => ({ instance, serving: true, failures: 0, gone: false }));
     for (const m of this.members) this.record(m, 'added', note);
@@ -68,12 +68,12 @@ export class EndpointWatcher {
   }
 
   /** Adds an instance to the active set; it serves once its readiness probe passes. */
-  add(instance: CustomerInstance): void {
+  add(instance: ServiceInstance): void {
     this.members.push({ instance, serving: false, failures: 0, gone: false });
   }
 
   /** The instances serving now. */
-  serving(): CustomerInstance[] {
+  serving(): ServiceInstance[] {
     return this.members.filter((m) => m.serving).map((m) => m.instance);
   }
 

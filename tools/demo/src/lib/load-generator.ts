@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { DEFAULT_MIX, RequestMix } from './load.model';
-import type { LoadControlMessage, LoadProgressMessage, LoadResultMessage, LoadWorkerMessage } from './load.protocol';
+import type { RequestMix } from './load.model';
+import type { LoadControlMessage, LoadProgressMessage, LoadResultMessage, LoadWorkerMessage, ServiceLoadSpec } from './load.protocol';
 import { ManagedProcess, ProcessSupervisor } from './process-supervisor';
 
 /** Options of {@link LoadGenerator.start}. */
@@ -10,8 +10,10 @@ export interface LoadGeneratorOptions {
   baseUrl: string;
   /** Requests per second. */
   rps: number;
-  mix?: RequestMix;
-  seeds: [string, string, string][];
+  /** Weights of `<service>.<kind>` requests (lib/services/*.traffic.ts). */
+  mix: RequestMix;
+  /** Each service's traffic and seeded documents. */
+  services: ServiceLoadSpec[];
   /** Environment of the worker (needs SWC_NODE_PROJECT for the TypeScript entry). */
   env: NodeJS.ProcessEnv;
   maxInFlight?: number;
@@ -51,8 +53,8 @@ export class LoadGenerator {
       type: 'start',
       baseUrl: options.baseUrl,
       rps: options.rps,
-      mix: options.mix ?? DEFAULT_MIX,
-      seeds: options.seeds,
+      mix: options.mix,
+      services: options.services,
       maxInFlight: options.maxInFlight ?? 400,
       timeoutMs: options.timeoutMs ?? 30_000,
       randomSeed: options.randomSeed ?? 42,

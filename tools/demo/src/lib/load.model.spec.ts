@@ -1,30 +1,46 @@
-import { AckedWrites, DEFAULT_MIX, REQUEST_KINDS, isFailure, nameFor, pickKind } from './load.model';
+import { AckedWrites, emptyRequestLog, isFailure, logRequest, pickKind, serviceLog, serviceOfKind } from './load.model';
+import { CUSTOMERS_MIX, nameFor } from './services/customers.traffic';
 
 describe('pickKind', () => {
-  it('splits [0, 1) by the weights, in the order of REQUEST_KINDS', () => {
-    const mix = { read: 2, list: 0, create: 1, update: 1 };
-    expect(pickKind(mix, 0)).toBe('read');
-    expect(pickKind(mix, 0.49)).toBe('read');
-    expect(pickKind(mix, 0.5)).toBe('create');
-    expect(pickKind(mix, 0.75)).toBe('update');
-    expect(pickKind(mix, 0.999999)).toBe('update');
+  it('splits [0, 1) by the weights, in the order of the mix', () => {
+    const mix = { 'customers.read': 2, 'customers.list': 0, 'orders.place': 1, 'orders.read': 1 };
+    expect(pickKind(mix, 0)).toBe('customers.read');
+    expect(pickKind(mix, 0.49)).toBe('customers.read');
+    expect(pickKind(mix, 0.5)).toBe('orders.place');
+    expect(pickKind(mix, 0.75)).toBe('orders.read');
+    expect(pickKind(mix, 0.999999)).toBe('orders.read');
   });
 
-  it('follows the default mix over many draws', () => {
-    const counts = Object.fromEntries(REQUEST_KINDS.map((k) => [k, 0]));
-    for (let i = 0; i < 10_000; i++) counts[pickKind(DEFAULT_MIX, i / 10_000)]++;
-    const total = Object.values(DEFAULT_MIX).reduce((a, b) => a + b, 0);
-    for (const k of REQUEST_KINDS) expect(counts[k] / 10_000).toBeCloseTo(DEFAULT_MIX[k] / total, 2);
+  it('follows the customers mix over many draws', () => {
+    const kinds = Object.keys(CUSTOMERS_MIX) as (keyof typeof CUSTOMERS_MIX)[];
+    const counts: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, 0]));
+    for (let i = 0; i < 10_000; i++) counts[pickKind(CUSTOMERS_MIX, i / 10_000)]++;
+    const total = Object.values(CUSTOMERS_MIX).reduce((a, b) => a + b, 0);
+    for (const k of kinds) expect(counts[k] / 10_000).toBeCloseTo(CUSTOMERS_MIX[k] / total, 2);
   });
 
   it('refuses a mix without a positive weight', () => {
-    expect(() => pickKind({ read: 0, list: 0, create: 0, update: -1 }, 0.5)).toThrow('at least one positive weight');
+    expect(() => pickKind({ 'customers.read': 0, 'customers.update': -1 }, 0.5)).toThrow('at least one positive weight');
+  });
+});
+
+describe('the request log', () => {
+  it('names each kind once and splits out one service\'s requests', () => {
+    const log = emptyRequestLog();
+    logRequest(log, 'customers.read', 0, 5, 200);
+    logRequest(log, 'orders.place', 10, 7, 201);
+    logRequest(log, 'customers.read', 20, 9, 503);
+    expect(log.kinds).toEqual(['customers.read', 'orders.place']);
+    expect(log.kind).toEqual([0, 1, 0]);
+    expect(serviceLog(log, 'customers')).toEqual({ kinds: ['customers.read'], startMs: [0, 20], latencyMs: [5, 9], status: [200, 503], kind: [0, 0] });
+    expect(serviceLog(log, 'orders').status).toEqual([201]);
+    expect(serviceOfKind('orders.transition')).toBe('orders');
   });
 });
 
 describe('AckedWrites', () => {
   it('remembers the last acknowledged value of each customer', () => {
-    const w = new AckedWrites();
+    const w = new AckedWrites<{ firstName: string; lastName: string }>();
     w.seed('a', { firstName: 'Ada', lastName: 'Lovelace' });
     w.created('b', { firstName: 'Grace', lastName: 'Hopper' });
     expect(w.begin('a')).toBe(true);
@@ -34,11 +50,11 @@ describe('AckedWrites', () => {
       ['a', { firstName: 'Ada', lastName: 'King' }],
       ['b', { firstName: 'Grace', lastName: 'Hopper' }],
     ]);
-    expect(w.counts()).toEqual({ seeded: 1, created: 1, updated: 1, unknownOutcome: 0, customers: 2 });
+    expect(w.counts()).toEqual({ seeded: 1, created: 1, updated: 1, unknownOutcome: 0, documents: 2 });
   });
 
   it('allows one write in flight per customer, and knows no expected value meanwhile', () => {
-    const w = new AckedWrites();
+    const w = new AckedWrites<{ firstName: string; lastName: string }>();
     w.seed('a', { firstName: 'Ada', lastName: 'Lovelace' });
     const epoch = w.epoch('a');
     expect(w.begin('a')).toBe(true);
@@ -50,7 +66,7 @@ describe('AckedWrites', () => {
   });
 
   it('leaves a customer whose write outcome is unknown out of the read-back until a later write is acknowledged', () => {
-    const w = new AckedWrites();
+    const w = new AckedWrites<{ firstName: string; lastName: string }>();
     w.seed('a', { firstName: 'Ada', lastName: 'Lovelace' });
     w.begin('a');
     w.end('a', 'unknown');
@@ -63,7 +79,7 @@ describe('AckedWrites', () => {
   });
 
   it('picks known customers by a number in [0, 1)', () => {
-    const w = new AckedWrites();
+    const w = new AckedWrites<{ firstName: string; lastName: string }>();
     expect(w.pick(0.5)).toBeUndefined();
     for (const id of ['a', 'b', 'c', 'd']) w.seed(id, { firstName: id, lastName: '' });
     expect([0, 0.25, 0.5, 0.99].map((r) => w.pick(r))).toEqual(['a', 'b', 'c', 'd']);

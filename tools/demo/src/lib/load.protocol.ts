@@ -1,4 +1,14 @@
-import type { CustomerName, RequestLog, RequestMix } from './load.model';
+import type { RequestLog, RequestMix } from './load.model';
+import type { ServiceLoadResult } from './services/traffic';
+
+/** The traffic of one service: its name (lib/services/index.ts) and the documents that exist before the load starts. */
+export interface ServiceLoadSpec {
+  service: string;
+  /** `[id, value as the API returns it]` of each seeded document: the first acknowledged writes. */
+  seeds: [string, Record<string, unknown>][];
+  /** Settings of this service's traffic (e.g. which customers orders are placed for). */
+  options?: Record<string, unknown>;
+}
 
 /** Parent → worker: start sending. */
 export interface LoadStartMessage {
@@ -7,9 +17,9 @@ export interface LoadStartMessage {
   baseUrl: string;
   /** Requests started per second (open loop: the rate does not drop when answers slow down). */
   rps: number;
+  /** Weights of `<service>.<kind>`; every service named here must be in `services`. */
   mix: RequestMix;
-  /** Customers that exist before the load starts: `[id, firstName, lastName]`. */
-  seeds: [string, string, string][];
+  services: ServiceLoadSpec[];
   /** Requests in flight at most; a request due beyond it is counted as not sent. */
   maxInFlight: number;
   /** Per-request timeout; past it the request counts as failed with status 0. */
@@ -33,25 +43,14 @@ export interface LoadProgressMessage {
   inFlight: number;
 }
 
-/** One read that did not return the last acknowledged value. */
-export interface ReadMismatch {
-  id: string;
-  atMs: number;
-  expected: CustomerName;
-  got: Record<string, unknown>;
-}
-
 /** Worker → parent, once, after `stop`. */
 export interface LoadResultMessage {
   type: 'result';
   /** Wall-clock time (epoch ms) of the load's start: the zero of `log.startMs`. */
   startedAt: number;
   log: RequestLog;
-  /** Last acknowledged value per customer: `[id, firstName, lastName]` (outcome-unknown writes left out). */
-  acked: [string, string, string][];
-  writes: { seeded: number; created: number; updated: number; unknownOutcome: number; customers: number };
-  /** Reads by id compared with the last acknowledged value (no write to that customer in flight). */
-  reads: { compared: number; mismatches: number; examples: ReadMismatch[] };
+  /** Per service: its acknowledged writes and the reads compared with them. */
+  services: Record<string, ServiceLoadResult>;
   /** Requests that were due while `maxInFlight` requests were open (the client could not keep up). */
   notSent: number;
   /** Requests still open when the worker gave up waiting. */

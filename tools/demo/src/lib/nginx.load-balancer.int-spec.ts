@@ -40,7 +40,7 @@ function call(url: string, method: string): Promise<{ status: number; body: stri
   });
 }
 
-describe('nginx in front of the customers instances (real nginx)', () => {
+describe('nginx in front of the services\' instances (real nginx)', () => {
   let dir: string;
   let supervisor: ProcessSupervisor;
   const closers: (() => Promise<void>)[] = [];
@@ -56,8 +56,10 @@ describe('nginx in front of the customers instances (real nginx)', () => {
   });
 
   let prefixes = 0;
-  async function start(ports: number[]) {
-    const lb = await NginxLoadBalancer.start({ supervisor, prefix: path.join(dir, `nginx-${++prefixes}`), host: '127.0.0.1', port: await freePort(), servers: ports.map((port) => ({ host: '127.0.0.1', port })), note: 'test' });
+  const servers = (ports: number[]) => ports.map((port) => ({ host: '127.0.0.1', port }));
+  async function start(ports: number[], orders: number[] = []) {
+    const upstreams = { customers: servers(ports), ...(orders.length ? { orders: servers(orders) } : {}) };
+    const lb = await NginxLoadBalancer.start({ supervisor, prefix: path.join(dir, `nginx-${++prefixes}`), host: '127.0.0.1', port: await freePort(), upstreams, note: 'test' });
     closers.push(() => lb.stop());
     return lb;
   }
@@ -76,7 +78,7 @@ describe('nginx in front of the customers instances (real nginx)', () => {
       }
     })();
     await sleep(400);
-    const change = await lb.setUpstream([{ host: '127.0.0.1', port: green.port }], 'switch to green');
+    const change = await lb.setUpstream('customers', [{ host: '127.0.0.1', port: green.port }], 'switch to green');
     switched = answers.length;
     await loop;
     const results = await Promise.all(answers);
@@ -128,5 +130,20 @@ describe('nginx in front of the customers instances (real nginx)', () => {
       expect(summarizeAccessLog(readFileSync(lb.accessLog, 'utf8')).retried).toBe(method === 'GET' ? 1 : 0);
       await lb.stop();
     }
+  });
+
+  it('routes each service\'s path to its own upstream, and switches one service without touching the other', async () => {
+    const [customersBlue, ordersBlue, ordersGreen] = await Promise.all([upstream('customers-blue'), upstream('orders-blue'), upstream('orders-green')]);
+    closers.push(customersBlue.close, ordersBlue.close, ordersGreen.close);
+    const lb = await start([customersBlue.port], [ordersBlue.port]);
+    expect((await call(`${lb.url}/orders/${'a'.repeat(24)}`, 'GET')).body).toBe('orders-blue');
+    expect((await call(`${lb.url}/orders?customerId=x`, 'GET')).body).toBe('orders-blue');
+    expect((await call(`${lb.url}/customers/1`, 'GET')).body).toBe('customers-blue');
+    expect((await call(`${lb.url}/ordersx`, 'GET')).body).toBe('customers-blue');
+    await lb.setUpstream('orders', servers([ordersGreen.port]), 'switch orders to green');
+    expect((await call(`${lb.url}/orders`, 'POST')).body).toBe('orders-green');
+    expect((await call(`${lb.url}/customers`, 'POST')).body).toBe('customers-blue');
+    expect(lb.servers('customers')).toEqual(servers([customersBlue.port]));
+    await expect(lb.setUpstream('payments', servers([ordersGreen.port]), 'none')).rejects.toThrow('no upstream payments');
   });
 });

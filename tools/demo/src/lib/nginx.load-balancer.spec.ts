@@ -12,13 +12,14 @@ describe('renderTemplate', () => {
   });
 
   it('renders the deploy templates with the variables they document', () => {
-    const customers = readFileSync(path.join(NGINX_TEMPLATE_DIR, 'customers.conf.template'), 'utf8');
-    const rendered = renderTemplate(customers, { ZDM_LB_LISTEN: '80', ZDM_UPSTREAM_FILE: '/etc/nginx/customers.upstream.conf', ZDM_ACCESS_LOG: '/dev/stdout' });
-    expect(rendered).toContain('include /etc/nginx/customers.upstream.conf;');
+    const services = readFileSync(path.join(NGINX_TEMPLATE_DIR, 'services.conf.template'), 'utf8');
+    const rendered = renderTemplate(services, { ZDM_LB_LISTEN: '80', ZDM_UPSTREAM_FILE: '/etc/nginx/upstreams/*.conf', ZDM_ACCESS_LOG: '/dev/stdout' });
+    expect(rendered).toContain('include /etc/nginx/upstreams/*.conf;');
     expect(rendered).toContain('proxy_next_upstream error timeout http_502 http_503 http_504;');
     expect(rendered).not.toMatch(/proxy_next_upstream[^;]*non_idempotent/);
+    expect(rendered.match(/proxy_pass http:\/\/\$zdm_service;/g)).toHaveLength(2);
     const local = readFileSync(path.join(NGINX_TEMPLATE_DIR, 'nginx.local.conf.template'), 'utf8');
-    expect(renderTemplate(local, { ZDM_NGINX_PREFIX: '/tmp/x' })).toContain('include /tmp/x/customers.conf;');
+    expect(renderTemplate(local, { ZDM_NGINX_PREFIX: '/tmp/x' })).toContain('include /tmp/x/services.conf;');
   });
 });
 

@@ -29,7 +29,7 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
 }
 
 /**
- * The `upstream customers { ... }` block for `servers`, with a comment saying why it was written.
+ * The `upstream <service> { ... }` block for `servers`, with a comment saying why it was written.
  * nginx never marks an instance unavailable by itself (`max_fails=0`): readiness takes instances
  * out, through the endpoint watcher. nginx counts a 503 as a failed attempt (it passes reads on
  * after one), so when the store is slow every instance answers some 503s at their deadline, and
@@ -77,8 +77,8 @@ export interface NginxOptions {
   prefix: string;
   host: string;
   port: number;
-  /** Servers of the first upstream. */
-  servers: readonly UpstreamServer[];
+  /** The first servers of each service's upstream (the service's name is its upstream's). */
+  upstreams: Record<string, readonly UpstreamServer[]>;
   note: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -86,6 +86,7 @@ export interface NginxOptions {
 /** What one upstream change did. */
 export interface UpstreamChange {
   generation: number;
+  service: string;
   servers: UpstreamServer[];
   note: string;
   /** Milliseconds from writing the file until the last old worker exited (or the wait gave up). */
@@ -96,13 +97,14 @@ export interface UpstreamChange {
 
 /**
  * nginx as an unprivileged foreground process with a private prefix, rendered from
- * deploy/nginx/*.template. Upstream changes rewrite the upstream file, check the whole config with
+ * deploy/nginx/*.template, with one upstream file per service (`upstreams/<service>.conf`; the
+ * template routes `/<service>/...` to it). Upstream changes rewrite one service's file, check the whole config with
  * `nginx -t`, reload with SIGHUP, and resolve once every old worker has exited, so that from then on
  * no request can reach a server that left the upstream.
  */
 export class NginxLoadBalancer {
   private generation = 0;
-  private current: UpstreamServer[] = [];
+  private current = new Map<string, UpstreamServer[]>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -110,33 +112,37 @@ export class NginxLoadBalancer {
     readonly prefix: string,
     readonly url: string,
     private readonly process: ManagedProcess,
-    private readonly files: { conf: string; upstream: string; accessLog: string; errorLog: string },
+    private readonly files: { conf: string; upstreams: string; accessLog: string; errorLog: string },
   ) {}
 
   static async start(options: NginxOptions): Promise<NginxLoadBalancer> {
     const bin = findNginx(options.env);
     const { prefix, host, port } = options;
     await assertPortFree(host, port);
-    for (const sub of ['tmp', 'logs']) mkdirSync(path.join(prefix, sub), { recursive: true });
+    for (const sub of ['tmp', 'logs', 'upstreams']) mkdirSync(path.join(prefix, sub), { recursive: true });
     // Workers of a root master run as another user; they must be able to enter the prefix.
     chmodSync(prefix, 0o755);
     const files = {
       conf: path.join(prefix, 'nginx.conf'),
-      upstream: path.join(prefix, 'customers.upstream.conf'),
+      upstreams: path.join(prefix, 'upstreams'),
       accessLog: path.join(prefix, 'access.log'),
       errorLog: path.join(prefix, 'error.log'),
     };
     const template = (name: string) => readFileSync(path.join(NGINX_TEMPLATE_DIR, name), 'utf8');
     writeFileSync(files.conf, renderTemplate(template('nginx.local.conf.template'), { ZDM_NGINX_PREFIX: prefix }));
     writeFileSync(
-      path.join(prefix, 'customers.conf'),
-      renderTemplate(template('customers.conf.template'), { ZDM_LB_LISTEN: `${host}:${port}`, ZDM_UPSTREAM_FILE: files.upstream, ZDM_ACCESS_LOG: files.accessLog }),
+      path.join(prefix, 'services.conf'),
+      renderTemplate(template('services.conf.template'), {
+        ZDM_LB_LISTEN: `${host}:${port}`,
+        ZDM_UPSTREAM_FILE: path.join(files.upstreams, '*.conf'),
+        ZDM_ACCESS_LOG: files.accessLog,
+      }),
     );
-    writeFileSync(files.upstream, renderUpstream('customers', options.servers, options.note));
+    for (const [service, servers] of Object.entries(options.upstreams)) writeFileSync(path.join(files.upstreams, `${service}.conf`), renderUpstream(service, servers, options.note));
     await checkConfig(bin, prefix, files.conf);
     const proc = options.supervisor.start('nginx', bin, ['-p', prefix, '-c', files.conf, '-g', 'daemon off;'], { env: options.env ?? process.env });
     const lb = new NginxLoadBalancer(bin, prefix, `http://${host}:${port}`, proc, files);
-    lb.current = [...options.servers];
+    for (const [service, servers] of Object.entries(options.upstreams)) lb.current.set(service, [...servers]);
     await lb.waitHealthy(10_000);
     return lb;
   }
@@ -149,13 +155,20 @@ export class NginxLoadBalancer {
     return this.files.errorLog;
   }
 
-  get servers(): UpstreamServer[] {
-    return [...this.current];
+  /** The servers of `service`'s upstream now. */
+  servers(service: string): UpstreamServer[] {
+    return [...(this.current.get(service) ?? [])];
   }
 
-  /** Points the upstream at `servers` (serialized with other changes); see the class comment. */
-  setUpstream(servers: readonly UpstreamServer[], note: string): Promise<UpstreamChange> {
-    const next = this.queue.then(() => this.apply([...servers], note));
+  /** One service's upstream, as an endpoint watcher drives it. */
+  upstream(service: string): { setUpstream(servers: readonly UpstreamServer[], note: string): Promise<UpstreamChange> } {
+    return { setUpstream: (servers, note) => this.setUpstream(service, servers, note) };
+  }
+
+  /** Points `service`'s upstream at `servers` (serialized with other changes); see the class comment. */
+  setUpstream(service: string, servers: readonly UpstreamServer[], note: string): Promise<UpstreamChange> {
+    if (!this.current.has(service)) return Promise.reject(new Error(`the load balancer has no upstream ${service}`));
+    const next = this.queue.then(() => this.apply(service, [...servers], note));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -165,22 +178,23 @@ export class NginxLoadBalancer {
     await this.process.stop('SIGQUIT', 5_000);
   }
 
-  private async apply(servers: UpstreamServer[], note: string): Promise<UpstreamChange> {
+  private async apply(service: string, servers: UpstreamServer[], note: string): Promise<UpstreamChange> {
     const started = performance.now();
-    const previous = readFileSync(this.files.upstream, 'utf8');
-    writeFileSync(this.files.upstream, renderUpstream('customers', servers, note));
+    const file = path.join(this.files.upstreams, `${service}.conf`);
+    const previous = readFileSync(file, 'utf8');
+    writeFileSync(file, renderUpstream(service, servers, note));
     try {
       await checkConfig(this.bin, this.prefix, this.files.conf);
     } catch (err) {
-      writeFileSync(this.files.upstream, previous);
+      writeFileSync(file, previous);
       throw err;
     }
     const oldWorkers = workersOf(this.process.pid);
     this.process.signal('SIGHUP');
     const oldWorkersLeft = await this.waitWorkersReplaced(oldWorkers, 35_000);
-    this.current = servers;
+    this.current.set(service, servers);
     this.generation++;
-    return { generation: this.generation, servers, note, reloadMs: Math.round(performance.now() - started), oldWorkersLeft };
+    return { generation: this.generation, service, servers, note, reloadMs: Math.round(performance.now() - started), oldWorkersLeft };
   }
 
   /** Waits until new workers run and the old ones exited; resolves to how many old ones are still finishing requests. */
@@ -236,7 +250,7 @@ export function workersOf(masterPid: number): number[] {
   });
 }
 
-/** What nginx's access log (format `customers_lb`) says about upstream retries. */
+/** What nginx's access log (format `zdm_lb`) says about upstream retries. */
 export interface AccessLogSummary {
   requests: number;
   /** Requests nginx sent to more than one instance. */

@@ -38,6 +38,11 @@ export class InProcessOrchestration {
     return { from, to };
   }
 
+  /** Ids of the migrations it walks. */
+  get migrations(): string[] {
+    return this.options.migrations.map((d) => d.id);
+  }
+
   /** The audit log of a migration, oldest first. */
   audit(id: string): Promise<AuditEntry[]> {
     return this.migrator.store.audit.list(id, 100_000);

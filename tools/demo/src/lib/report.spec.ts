@@ -1,36 +1,51 @@
-import { emptyRequestLog } from './load.model';
+import { emptyRequestLog, logRequest } from './load.model';
 import type { LoadResultMessage } from './load.protocol';
-import { DemoFacts, FaultRecord, buildReport, judge, renderSummary } from './report';
+import { DemoFacts, FaultRecord, ServiceFacts, buildReport, faultKinds, judge, renderSummary, serviceLines } from './report';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000).toISOString();
 
-function load(statuses: number[]): LoadResultMessage {
+/** A load with one request per status, 100 ms apart: customers' first, then orders'. */
+function load(customers: number[], orders: number[] = []): LoadResultMessage {
   const log = emptyRequestLog();
-  statuses.forEach((s, i) => {
-    log.startMs.push(i * 100);
-    log.latencyMs.push(10 + i);
-    log.status.push(s);
-    log.kind.push(i % 4);
-  });
-  return {
-    type: 'result',
-    startedAt: t0,
-    log,
+  [...customers.map((s) => ['customers.read', s] as const), ...orders.map((s) => ['orders.place', s] as const)].forEach(([kind, status], i) =>
+    logRequest(log, kind, i * 100, 10 + i, status),
+  );
+  const traffic = (documents: number) => ({
     acked: [],
-    writes: { seeded: 10, created: 2, updated: 3, unknownOutcome: 0, customers: 12 },
+    writes: { seeded: documents - 2, created: 2, updated: 3, unknownOutcome: 0, documents },
     reads: { compared: 5, mismatches: 0, examples: [] },
-    notSent: 0,
-    abandoned: 0,
-  };
+  });
+  return { type: 'result', startedAt: t0, log, services: { customers: traffic(12), orders: traffic(8) }, notSent: 0, abandoned: 0 };
 }
 
 const faults: FaultRecord[] = [
   { kind: 'unleash-unreachable', at: at(1), endedAt: at(2), detail: 'cut' },
-  { kind: 'instance-stopped', at: at(2), detail: 'SIGTERM' },
-  { kind: 'runner-killed', at: at(3), detail: 'SIGKILL' },
+  { kind: 'instance-stopped', service: 'customers', at: at(2), detail: 'SIGTERM' },
+  { kind: 'instance-stopped', service: 'orders', at: at(2.5), detail: 'SIGTERM' },
+  { kind: 'runner-killed', service: 'customers', at: at(3), detail: 'SIGKILL' },
   { kind: 'store-stalled', at: at(4), endedAt: at(4.02), detail: 'SIGSTOP for 2 s' },
 ];
+
+function service(name: string, over: Partial<ServiceFacts> = {}): ServiceFacts {
+  const migration = name === 'customers' ? 'customers.full-name' : 'orders.money';
+  const total = name === 'customers' ? 12 : 8;
+  return {
+    name,
+    builds: { blue: { build: `${name}-v1`, description: 'blue' }, green: { build: `${name}-v2`, description: 'green' } },
+    migrations: [],
+    phases: [
+      { name: `${migration.split('.')[1]}:expand`, migration, startedAt: at(0), endedAt: at(0.2) },
+      { name: `${migration.split('.')[1]}:backfill`, migration, startedAt: at(0.2), endedAt: at(1) },
+    ],
+    readBack: { checked: total, lostWrites: 0, examples: [], inconsistent: 0, retries: 0, durationMs: 50 },
+    census: { total, atFinalVersion: total, withOldFields: 0, byVersion: { '2': total } },
+    finalVersion: 2,
+    quarantine: { found: 0, fixed: 0, open: 0, reasons: {} },
+    inconsistency: name === 'customers' ? 'customer(s) have a fullName that is not their names joined' : 'order(s) whose amount disagrees with their total',
+    ...over,
+  };
+}
 
 function facts(over: Partial<DemoFacts> = {}): DemoFacts {
   return {
@@ -38,18 +53,10 @@ function facts(over: Partial<DemoFacts> = {}): DemoFacts {
     endedAt: at(100),
     options: { docs: 10, rps: 10, port: 8080, instances: 2 },
     machine: { cpus: 2, node: '24', platform: 'linux x64' },
-    builds: { blue: { build: 'b', description: 'blue' }, green: { build: 'g', description: 'green' } },
-    services: 'mongo=FerretDB',
+    backing: 'mongo=FerretDB',
     stages: [{ name: 'seed', startedAt: at(0), endedAt: at(1) }],
-    phases: [
-      { name: 'expand', migration: 'customers.full-name', startedAt: at(0), endedAt: at(0.2) },
-      { name: 'backfill', migration: 'customers.full-name', startedAt: at(0.2), endedAt: at(1) },
-    ],
-    migrations: [],
-    load: load([200, 201, 200, 200, 200, 200]),
-    readBack: { checked: 12, lostWrites: 0, examples: [], fullNameMismatches: 0, retries: 0, durationMs: 50 },
-    census: { total: 12, atFinalVersion: 12, withOldFields: 0, byVersion: { '3': 12 } },
-    finalVersion: 3,
+    services: [service('customers'), service('orders', { quarantine: { found: 3, fixed: 3, open: 0, reasons: { 'more decimals than EUR allows': 3 } } })],
+    load: load([200, 201, 200, 200, 200, 200], [201, 200]),
     faults,
     loadBalancer: { reloads: 2, endpointEvents: [], retriedRequests: 0, upstreamErrors: 0 },
     audit: { entries: 5, byAction: { phase: 5 } },
@@ -60,24 +67,33 @@ function facts(over: Partial<DemoFacts> = {}): DemoFacts {
 }
 
 describe('judge', () => {
-  it('passes a run with no failure, no lost write, every document final and every fault injected', () => {
-    expect(judge(facts(), 0)).toEqual([]);
+  it('passes a run with no failure, no lost write, every document final, no open quarantine and every fault injected', () => {
+    expect(judge(facts())).toEqual([]);
   });
 
-  it('names every broken promise', () => {
+  it('names every broken promise, with the service it broke for', () => {
     const f = facts({
-      readBack: { checked: 12, lostWrites: 2, examples: [], fullNameMismatches: 1, retries: 0, durationMs: 5 },
-      census: { total: 12, atFinalVersion: 10, withOldFields: 3, byVersion: {} },
-      faults: faults.slice(1, 3),
-      incomplete: 'the migrations did not complete within 900 s (last phase: backfill)',
+      services: [
+        service('customers', {
+          readBack: { checked: 12, lostWrites: 2, examples: [], inconsistent: 1, retries: 0, durationMs: 5 },
+          census: { total: 12, atFinalVersion: 10, withOldFields: 3, byVersion: {} },
+          finalVersion: 3,
+        }),
+        service('orders', { quarantine: { found: 3, fixed: 1, open: 2, reasons: {} } }),
+      ],
+      load: load([200, 0, 503, 200], [500]),
+      faults: faults.slice(1, 4),
+      incomplete: 'the migrations did not complete within 900 s (open phases: orders money:verify)',
     });
-    expect(judge(f, 4)).toEqual([
-      'the migrations did not complete within 900 s (last phase: backfill)',
-      '4 request(s) failed',
-      '2 acknowledged write(s) did not read back',
-      "1 customer(s) have a fullName that is not their names joined",
-      '2 of 12 document(s) are not at v3',
-      '3 document(s) still carry old fields',
+    expect(judge(f)).toEqual([
+      'the migrations did not complete within 900 s (open phases: orders money:verify)',
+      'customers: 2 request(s) failed',
+      'customers: 2 acknowledged write(s) did not read back',
+      'customers: 1 customer(s) have a fullName that is not their names joined',
+      'customers: 2 of 12 document(s) are not at v3',
+      'customers: 3 document(s) still carry old fields',
+      'orders: 1 request(s) failed',
+      'orders: 2 document(s) still quarantined',
       'fault unleash-unreachable was not injected',
       'fault store-stalled was not injected',
     ]);
@@ -85,25 +101,40 @@ describe('judge', () => {
 });
 
 describe('buildReport', () => {
-  it('holds the fields the issue asks for, computed from the request log', () => {
-    const r = buildReport(facts({ load: load([200, 0, 503, 200]) }));
+  it('holds the totals and one section per service, computed from the request log', () => {
+    const r = buildReport(facts({ load: load([200, 0, 503, 200], [201, 200]) }));
     expect(r.ok).toBe(false);
-    expect(r.failures).toEqual(['2 request(s) failed']);
-    expect(r.requests).toMatchObject({ total: 4, failed: 2, byStatus: { '200': 2, '0': 1, '503': 1 } });
+    expect(r.failures).toEqual(['customers: 2 request(s) failed']);
+    expect(r.requests).toMatchObject({ total: 6, failed: 2, byStatus: { '200': 3, '201': 1, '0': 1, '503': 1 } });
     expect(r.lostWrites).toBe(0);
-    expect(r.latencyMs).toMatchObject({ p50: 11, p99: 13, perPhase: { expand: { requests: 2 }, backfill: { requests: 2 } } });
-    expect(r.phases.map((p) => p.name)).toEqual(['expand', 'backfill']);
-    expect(r.documents).toEqual({ total: 12, atFinalVersion: 12, withOldFields: 0, byVersion: { '3': 12 }, finalVersion: 3, notAcknowledged: 0 });
-    expect(r.faultsInjected.map((f) => f.kind)).toEqual(['unleash-unreachable', 'instance-stopped', 'runner-killed', 'store-stalled']);
+    const [customers, orders] = r.services;
+    expect(customers.requests).toMatchObject({ total: 4, failed: 2, byKind: { 'customers.read': { total: 4, failed: 2 } } });
+    expect(orders.requests).toMatchObject({ total: 2, failed: 0 });
+    expect(customers.latencyMs).toMatchObject({ p50: 11, p99: 13, perPhase: { 'full-name:expand': { requests: 2 }, 'full-name:backfill': { requests: 2 } } });
+    // Orders' phases count orders' requests only (at 400 and 500 ms: backfill).
+    expect(orders.latencyMs.perPhase).toMatchObject({ 'money:expand': { requests: 0 }, 'money:backfill': { requests: 2 } });
+    expect(orders.phases.map((p) => p.name)).toEqual(['money:expand', 'money:backfill']);
+    expect(customers.documents).toEqual({ total: 12, atFinalVersion: 12, withOldFields: 0, byVersion: { '2': 12 }, finalVersion: 2, notAcknowledged: 0 });
+    expect(orders.acknowledgedWrites).toEqual({ seeded: 6, created: 2, updated: 3, unknownOutcome: 0, documents: 8, checked: 8, lost: 0 });
+    expect(orders.quarantine).toEqual({ found: 3, fixed: 3, open: 0, reasons: { 'more decimals than EUR allows': 3 } });
     expect(r.durationSec).toBe(100);
   });
 
-  it('renders a summary that states the verdict and links the chart', () => {
-    const md = renderSummary(buildReport(facts()), 'latest.svg');
-    expect(md).toMatch(/^# .*: PASSED/);
+  it('renders a summary that states the verdict, links the chart and has a column and a section per service', () => {
+    const r = buildReport(facts());
+    const md = renderSummary(r, 'latest.svg');
+    expect(md).toMatch(/^# Blue-green migration of customers and orders under load: PASSED/);
     expect(md).toContain('![requests, failures and p99 latency per second, with the phases](latest.svg)');
-    expect(md).toContain('| every request succeeded | 6 of 6 (0 failed) |');
-    expect(md).toContain('| every document at v3 | 12 of 12 |');
-    expect(md).toContain('**runner-killed**');
+    expect(md).toContain('| promise | customers | orders |');
+    expect(md).toContain('| every request succeeded | 6 of 6 (0 failed) | 2 of 2 (0 failed) |');
+    expect(md).toContain('| quarantined documents fixed | 0 quarantined, 0 fixed, 0 open | 3 quarantined, 3 fixed, 0 open |');
+    expect(md).toContain('## orders');
+    expect(md).toContain('| money:backfill | orders.money |');
+    expect(md).toContain('**runner-killed** (customers)');
+    expect(serviceLines(r)[1]).toBe('orders: 2 requests, 0 failed, 0 lost of 8 acknowledged, 8/8 documents at v2, 0 with old fields, quarantined 3 (fixed 3, open 0)');
+  });
+
+  it('names the services each fault was done to', () => {
+    expect(faultKinds(faults)).toEqual(['unleash-unreachable', 'instance-stopped (customers, orders)', 'runner-killed (customers)', 'store-stalled']);
   });
 });

@@ -1,8 +1,9 @@
-import type { LoadResultMessage, ReadMismatch } from './load.protocol';
 import type { EndpointEvent } from './endpoint.watcher';
+import { RequestLog, WriteCounts, isFailure, serviceLog } from './load.model';
+import type { LoadResultMessage } from './load.protocol';
+import type { ReadComparisons } from './services/traffic';
 import { LatencySummary, SecondSample, Span, countByKind, countByStatus, latencyPerSpan, perSecond, summarize } from './stats';
 import type { DocumentCensus, LostWrite, ReadBack } from './verification';
-import { isFailure } from './load.model';
 
 /** One fault the demo injected, and what it did. */
 export interface FaultRecord {
@@ -24,23 +25,48 @@ export interface MigrationRecord {
   phases: Span[];
 }
 
+/** A phase of one migration, as the timeline recorded it. */
+export type PhaseSpan = Span & { migration: string };
+
+/** Documents the migrations quarantined during the run, and what became of them. */
+export interface QuarantineRecord {
+  /** Quarantined by a backfill or verify pass. */
+  found: number;
+  /** Fixed through the documented path (`zdm quarantine`) and migrated on retry. */
+  fixed: number;
+  /** Still quarantined at the end (each one holds its migration's gate). */
+  open: number;
+  /** Reasons given, with how many documents had each. */
+  reasons: Record<string, number>;
+}
+
+/** Everything the demo measured about one service. */
+export interface ServiceFacts {
+  name: string;
+  builds: { blue: { build: string; description: string }; green: { build: string; description: string } };
+  migrations: MigrationRecord[];
+  /** Its migrations' phases, in time order, without overlaps. */
+  phases: PhaseSpan[];
+  readBack: ReadBack;
+  census: DocumentCensus;
+  finalVersion: number;
+  quarantine: QuarantineRecord;
+  /** What an inconsistent read-back means for this service (see DemoService.inconsistency). */
+  inconsistency: string;
+}
+
 /** Everything the demo measured, before it is judged. */
 export interface DemoFacts {
   startedAt: string;
   endedAt: string;
-  options: { docs: number; rps: number; port: number; instances: number };
+  options: { docs: number; rps: number; port: number; instances: number; [option: string]: number };
   machine: { cpus: number; node: string; platform: string };
-  builds: { blue: { build: string; description: string }; green: { build: string; description: string } };
-  services: string;
+  /** The backing services (store, Redis, Unleash) and where they came from. */
+  backing: string;
   /** Steps of the story (services, seed, blue, switch, ...). */
   stages: Span[];
-  /** Every phase of every migration, in time order, without overlaps. */
-  phases: (Span & { migration: string })[];
-  migrations: MigrationRecord[];
+  services: ServiceFacts[];
   load: LoadResultMessage;
-  readBack: ReadBack;
-  census: DocumentCensus;
-  finalVersion: number;
   faults: FaultRecord[];
   loadBalancer: { reloads: number; endpointEvents: EndpointEvent[]; retriedRequests: number; upstreamErrors: number };
   audit: { entries: number; byAction: Record<string, number> };
@@ -48,6 +74,34 @@ export interface DemoFacts {
   incomplete: string | null;
   /** Free-form notes for the reader (e.g. store tuning applied). */
   notes: string[];
+}
+
+/** Requests counted by outcome and kind. */
+export interface RequestCounts {
+  total: number;
+  failed: number;
+  byStatus: Record<string, number>;
+  byKind: Record<string, { total: number; failed: number }>;
+}
+
+/** The report's section on one service. */
+export interface ServiceReport {
+  name: string;
+  builds: ServiceFacts['builds'];
+  requests: RequestCounts;
+  acknowledgedWrites: WriteCounts & { checked: number; lost: number };
+  lostWriteExamples: LostWrite[];
+  reads: { comparedWithLastWrite: number; mismatches: number; examples: ReadComparisons['examples'] };
+  readBack: Omit<ReadBack, 'examples' | 'lostWrites' | 'checked'>;
+  latencyMs: LatencySummary & { perPhase: Record<string, LatencySummary> };
+  phases: PhaseSpan[];
+  migrations: MigrationRecord[];
+  documents: DocumentCensus & {
+    finalVersion: number;
+    /** Stored documents the load never got an acknowledgement for (creates whose answer was lost). */
+    notAcknowledged: number;
+  };
+  quarantine: QuarantineRecord;
 }
 
 /** The content of reports/demo/latest.json. */
@@ -60,35 +114,23 @@ export interface DemoReport {
   durationSec: number;
   options: DemoFacts['options'];
   machine: DemoFacts['machine'];
-  builds: DemoFacts['builds'];
-  services: string;
-  requests: {
-    total: number;
-    failed: number;
-    byStatus: Record<string, number>;
-    byKind: Record<string, { total: number; failed: number }>;
+  backing: string;
+  /** Every request of the run, all services together. */
+  requests: RequestCounts & {
     /** Requests per second actually started (total / load seconds). */
     achievedRps: number;
     /** Due while the client had too many open requests (client overload, not server failures). */
     notSent: number;
   };
+  /** Acknowledged writes that did not read back, all services together. */
   lostWrites: number;
-  lostWriteExamples: LostWrite[];
-  acknowledgedWrites: { seeded: number; created: number; updated: number; unknownOutcome: number; checked: number };
-  reads: { comparedWithLastWrite: number; mismatches: number; examples: ReadMismatch[] };
-  readBack: Omit<ReadBack, 'examples' | 'lostWrites' | 'checked'>;
-  latencyMs: LatencySummary & { perPhase: Record<string, LatencySummary> };
+  latencyMs: LatencySummary;
   /** Requests, failures and p99 latency per second of load (second 0 = `loadStartedAt`), as the chart draws them. */
   perSecond: SecondSample[];
   loadStartedAt: string;
-  phases: (Span & { migration: string })[];
+  /** One section per service: its requests, writes, phases, documents and quarantine. */
+  services: ServiceReport[];
   stages: Span[];
-  migrations: MigrationRecord[];
-  documents: DocumentCensus & {
-    finalVersion: number;
-    /** Stored customers the load never got an acknowledgement for (creates whose answer was lost). */
-    notAcknowledged: number;
-  };
   faultsInjected: FaultRecord[];
   loadBalancer: DemoFacts['loadBalancer'];
   audit: DemoFacts['audit'];
@@ -97,30 +139,59 @@ export interface DemoReport {
 
 const FAULT_KINDS: FaultRecord['kind'][] = ['runner-killed', 'instance-stopped', 'unleash-unreachable', 'store-stalled'];
 
+const failedIn = (log: RequestLog) => log.status.filter(isFailure).length;
+
 /** Every promise of the demo that the facts break; empty when the run proves zero downtime. */
-export function judge(f: Pick<DemoFacts, 'load' | 'readBack' | 'census' | 'finalVersion' | 'faults' | 'incomplete'>, failed: number): string[] {
+export function judge(f: Pick<DemoFacts, 'load' | 'services' | 'faults' | 'incomplete'>): string[] {
   const problems: string[] = [];
   if (f.incomplete) problems.push(f.incomplete);
-  if (failed > 0) problems.push(`${failed} request(s) failed`);
   if (f.load.abandoned > 0) problems.push(`${f.load.abandoned} request(s) never answered`);
-  if (f.readBack.lostWrites > 0) problems.push(`${f.readBack.lostWrites} acknowledged write(s) did not read back`);
-  if (f.load.reads.mismatches > 0) problems.push(`${f.load.reads.mismatches} read(s) returned something other than the last acknowledged write`);
-  if (f.readBack.fullNameMismatches > 0) problems.push(`${f.readBack.fullNameMismatches} customer(s) have a fullName that is not their names joined`);
-  const { total, atFinalVersion, withOldFields } = f.census;
-  if (atFinalVersion !== total) problems.push(`${total - atFinalVersion} of ${total} document(s) are not at v${f.finalVersion}`);
-  if (withOldFields > 0) problems.push(`${withOldFields} document(s) still carry old fields`);
+  for (const s of f.services) {
+    const of = `${s.name}: `;
+    const failed = failedIn(serviceLog(f.load.log, s.name));
+    const reads = f.load.services[s.name]?.reads;
+    if (failed > 0) problems.push(`${of}${failed} request(s) failed`);
+    if (s.readBack.lostWrites > 0) problems.push(`${of}${s.readBack.lostWrites} acknowledged write(s) did not read back`);
+    if (reads && reads.mismatches > 0) problems.push(`${of}${reads.mismatches} read(s) returned something other than the last acknowledged write`);
+    if (s.readBack.inconsistent > 0) problems.push(`${of}${s.readBack.inconsistent} ${s.inconsistency}`);
+    const { total, atFinalVersion, withOldFields } = s.census;
+    if (atFinalVersion !== total) problems.push(`${of}${total - atFinalVersion} of ${total} document(s) are not at v${s.finalVersion}`);
+    if (withOldFields > 0) problems.push(`${of}${withOldFields} document(s) still carry old fields`);
+    if (s.quarantine.open > 0) problems.push(`${of}${s.quarantine.open} document(s) still quarantined`);
+  }
   for (const kind of FAULT_KINDS) if (!f.faults.some((x) => x.kind === kind)) problems.push(`fault ${kind} was not injected`);
   return problems;
+}
+
+function requestCounts(log: RequestLog): RequestCounts {
+  return { total: log.status.length, failed: failedIn(log), byStatus: countByStatus(log), byKind: countByKind(log) };
+}
+
+function serviceReport(s: ServiceFacts, load: LoadResultMessage): ServiceReport {
+  const log = serviceLog(load.log, s.name);
+  const traffic = load.services[s.name] ?? { writes: { seeded: 0, created: 0, updated: 0, unknownOutcome: 0, documents: 0 }, reads: { compared: 0, mismatches: 0, examples: [] } };
+  const { examples, lostWrites, checked, ...readBack } = s.readBack;
+  return {
+    name: s.name,
+    builds: s.builds,
+    requests: requestCounts(log),
+    acknowledgedWrites: { ...traffic.writes, checked, lost: lostWrites },
+    lostWriteExamples: examples,
+    reads: { comparedWithLastWrite: traffic.reads.compared, mismatches: traffic.reads.mismatches, examples: traffic.reads.examples },
+    readBack,
+    latencyMs: { ...summarize(log.latencyMs), perPhase: latencyPerSpan(log, load.startedAt, s.phases) },
+    phases: s.phases,
+    migrations: s.migrations,
+    documents: { ...s.census, finalVersion: s.finalVersion, notAcknowledged: Math.max(0, s.census.total - traffic.writes.documents) },
+    quarantine: s.quarantine,
+  };
 }
 
 /** Builds latest.json from the facts. */
 export function buildReport(f: DemoFacts): DemoReport {
   const { log } = f.load;
-  const failed = log.status.filter(isFailure).length;
   const loadSeconds = log.startMs.length ? (log.startMs[log.startMs.length - 1] + 1) / 1000 : 0;
-  const overall = summarize(log.latencyMs);
-  const failures = judge(f, failed);
-  const { examples: _examples, lostWrites, checked, ...readBack } = f.readBack;
+  const failures = judge(f);
   return {
     ok: failures.length === 0,
     failures,
@@ -129,28 +200,18 @@ export function buildReport(f: DemoFacts): DemoReport {
     durationSec: Math.round((Date.parse(f.endedAt) - Date.parse(f.startedAt)) / 100) / 10,
     options: f.options,
     machine: f.machine,
-    builds: f.builds,
-    services: f.services,
+    backing: f.backing,
     requests: {
-      total: log.status.length,
-      failed,
-      byStatus: countByStatus(log),
-      byKind: countByKind(log),
+      ...requestCounts(log),
       achievedRps: loadSeconds ? Math.round((log.status.length / loadSeconds) * 10) / 10 : 0,
       notSent: f.load.notSent,
     },
-    lostWrites,
-    lostWriteExamples: f.readBack.examples,
-    acknowledgedWrites: { ...f.load.writes, checked },
-    reads: { comparedWithLastWrite: f.load.reads.compared, mismatches: f.load.reads.mismatches, examples: f.load.reads.examples },
-    readBack,
-    latencyMs: { ...overall, perPhase: latencyPerSpan(log, f.load.startedAt, f.phases) },
+    lostWrites: f.services.reduce((sum, s) => sum + s.readBack.lostWrites, 0),
+    latencyMs: summarize(log.latencyMs),
     perSecond: perSecond(log),
     loadStartedAt: new Date(f.load.startedAt).toISOString(),
-    phases: f.phases,
+    services: f.services.map((s) => serviceReport(s, f.load)),
     stages: f.stages,
-    migrations: f.migrations,
-    documents: { ...f.census, finalVersion: f.finalVersion, notAcknowledged: Math.max(0, f.census.total - f.load.writes.customers) },
     faultsInjected: f.faults,
     loadBalancer: f.loadBalancer,
     audit: f.audit,
@@ -161,50 +222,93 @@ export function buildReport(f: DemoFacts): DemoReport {
 const n = (v: number) => v.toLocaleString('en-US');
 const sec = (a: string, b: string) => `${((Date.parse(b) - Date.parse(a)) / 1000).toFixed(1)} s`;
 
+/** Faults by kind, with the services each hit when it was done to one service: `runner-killed (customers, orders)`. */
+export function faultKinds(faults: readonly FaultRecord[]): string[] {
+  const kinds = [...new Set(faults.map((f) => f.kind))];
+  return kinds.map((kind) => {
+    const services = faults.filter((f) => f.kind === kind && typeof f['service'] === 'string').map((f) => f['service'] as string);
+    return services.length ? `${kind} (${services.join(', ')})` : kind;
+  });
+}
+
+/** The verdict in one line for logs: requests, failures, lost writes, faults, duration. */
+export function verdictLine(r: DemoReport): string {
+  return (
+    `${r.ok ? 'PASSED' : 'FAILED'}: ${n(r.requests.total)} requests, ${r.requests.failed} failed, ${r.lostWrites} lost writes, ` +
+    `faults: ${faultKinds(r.faultsInjected).join(', ') || 'none'}; ${r.durationSec} s`
+  );
+}
+
+/** One line per service for logs: requests, failures, lost writes, documents at the final version, quarantine. */
+export function serviceLines(r: DemoReport): string[] {
+  return r.services.map(
+    (s) =>
+      `${s.name}: ${n(s.requests.total)} requests, ${s.requests.failed} failed, ${s.acknowledgedWrites.lost} lost of ${n(s.acknowledgedWrites.checked)} acknowledged, ` +
+      `${n(s.documents.atFinalVersion)}/${n(s.documents.total)} documents at v${s.documents.finalVersion}, ${s.documents.withOldFields} with old fields, ` +
+      `quarantined ${s.quarantine.found} (fixed ${s.quarantine.fixed}, open ${s.quarantine.open})`,
+  );
+}
+
 /** The markdown summary beside latest.json. */
 export function renderSummary(r: DemoReport, chartFile: string): string {
+  const names = r.services.map((s) => s.name).join(' and ');
   const lines: string[] = [];
-  lines.push(`# Blue-green migration of the customers service under load: ${r.ok ? 'PASSED' : 'FAILED'}`, '');
+  lines.push(`# Blue-green migration of ${names} under load: ${r.ok ? 'PASSED' : 'FAILED'}`, '');
   lines.push(
-    `${r.startedAt} · ${r.durationSec} s · ${n(r.options.docs)} customers seeded · ${r.options.rps} req/s asked (${r.requests.achievedRps} started) · ` +
-      `${r.machine.cpus} CPUs, Node ${r.machine.node}`,
+    `${r.startedAt} · ${r.durationSec} s · ${r.services.map((s) => `${n(s.acknowledgedWrites.seeded)} ${s.name} seeded`).join(', ')} · ` +
+      `${r.options.rps} req/s asked (${r.requests.achievedRps} started) · ${r.machine.cpus} CPUs, Node ${r.machine.node}`,
     '',
   );
   if (!r.ok) lines.push('**What failed:**', '', ...r.failures.map((f) => `- ${f}`), '');
   lines.push(`![requests, failures and p99 latency per second, with the phases](${chartFile})`, '');
-  lines.push('| promise | result |', '| --- | --- |');
-  lines.push(`| every request succeeded | ${n(r.requests.total - r.requests.failed)} of ${n(r.requests.total)} (${n(r.requests.failed)} failed) |`);
-  lines.push(`| every acknowledged write reads back | ${n(r.acknowledgedWrites.checked - r.lostWrites)} of ${n(r.acknowledgedWrites.checked)} (${n(r.lostWrites)} lost) |`);
-  lines.push(`| reads return the last acknowledged write | ${n(r.reads.comparedWithLastWrite - r.reads.mismatches)} of ${n(r.reads.comparedWithLastWrite)} compared |`);
-  lines.push(`| every document at v${r.documents.finalVersion} | ${n(r.documents.atFinalVersion)} of ${n(r.documents.total)} |`);
-  lines.push(`| old fields removed | ${n(r.documents.withOldFields)} document(s) still carry them |`);
-  lines.push(`| faults injected | ${r.faultsInjected.map((f) => f.kind).join(', ') || 'none'} |`, '');
+  lines.push(`| promise | ${r.services.map((s) => s.name).join(' | ')} |`, `| --- |${r.services.map(() => ' --- |').join('')}`);
+  const row = (promise: string, cell: (s: ServiceReport) => string) => lines.push(`| ${promise} | ${r.services.map(cell).join(' | ')} |`);
+  row('every request succeeded', (s) => `${n(s.requests.total - s.requests.failed)} of ${n(s.requests.total)} (${n(s.requests.failed)} failed)`);
+  row('every acknowledged write reads back', (s) => `${n(s.acknowledgedWrites.checked - s.acknowledgedWrites.lost)} of ${n(s.acknowledgedWrites.checked)} (${n(s.acknowledgedWrites.lost)} lost)`);
+  row('reads return the last acknowledged write', (s) => `${n(s.reads.comparedWithLastWrite - s.reads.mismatches)} of ${n(s.reads.comparedWithLastWrite)} compared`);
+  row('every document at its final version', (s) => `${n(s.documents.atFinalVersion)} of ${n(s.documents.total)} at v${s.documents.finalVersion}`);
+  row('old fields removed', (s) => `${n(s.documents.withOldFields)} document(s) still carry them`);
+  row('quarantined documents fixed', (s) => `${n(s.quarantine.found)} quarantined, ${n(s.quarantine.fixed)} fixed, ${n(s.quarantine.open)} open`);
+  lines.push(`| faults injected | ${faultKinds(r.faultsInjected).join(', ') || 'none'} |${r.services.slice(1).map(() => ' |').join('')}`, '');
   lines.push('## Requests', '');
   lines.push(`By status: ${Object.entries(r.requests.byStatus).map(([s, c]) => `${s === '0' ? 'no answer' : s} × ${n(c)}`).join(', ')}.`);
   lines.push(`By kind: ${Object.entries(r.requests.byKind).map(([k, v]) => `${k} ${n(v.total)}${v.failed ? ` (${v.failed} failed)` : ''}`).join(', ')}.`, '');
   lines.push(`Latency over the whole run: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms.`, '');
-  lines.push('| phase | migration | duration | requests | p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- |');
-  for (const p of r.phases) {
-    const l = r.latencyMs.perPhase[p.name];
-    lines.push(`| ${p.name} | ${p.migration} | ${sec(p.startedAt, p.endedAt)} | ${n(l?.requests ?? 0)} | ${l?.p50 ?? '-'} | ${l?.p99 ?? '-'} |`);
+  for (const s of r.services) {
+    lines.push(`## ${s.name}`, '');
+    lines.push(
+      `${n(s.requests.total)} requests (p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms); acknowledged writes: ${n(s.acknowledgedWrites.seeded)} seeded, ` +
+        `${n(s.acknowledgedWrites.created)} created, ${n(s.acknowledgedWrites.updated)} updated, ${n(s.acknowledgedWrites.unknownOutcome)} with an unknown outcome.`,
+      '',
+    );
+    lines.push('| phase | migration | duration | requests | p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- |');
+    for (const p of s.phases) {
+      const l = s.latencyMs.perPhase[p.name];
+      lines.push(`| ${p.name} | ${p.migration} | ${sec(p.startedAt, p.endedAt)} | ${n(l?.requests ?? 0)} | ${l?.p50 ?? '-'} | ${l?.p99 ?? '-'} |`);
+    }
+    lines.push('');
+    lines.push(`${n(s.documents.total)} documents in the database; by stored version: ${Object.entries(s.documents.byVersion).map(([v, c]) => `v${v} × ${n(c)}`).join(', ')}.`);
+    lines.push(
+      `Read back through the API (GET /${s.name}/:id via the load balancer) in ${(s.readBack.durationMs / 1000).toFixed(1)} s; ` +
+        `${n(s.documents.notAcknowledged)} stored document(s) nobody acknowledged creating (a create whose answer was lost).`,
+    );
+    if (s.quarantine.found) {
+      lines.push(
+        `Quarantined: ${n(s.quarantine.found)} (${Object.entries(s.quarantine.reasons).map(([reason, c]) => `${reason} × ${c}`).join('; ')}); ` +
+          `fixed with zdm quarantine: ${n(s.quarantine.fixed)}; still open: ${n(s.quarantine.open)}.`,
+      );
+    }
+    lines.push(`Builds: blue = ${s.builds.blue.description} (\`${s.builds.blue.build}\`); green = ${s.builds.green.description} (\`${s.builds.green.build}\`).`, '');
   }
-  lines.push('', '## Faults', '');
-  for (const f of r.faultsInjected) lines.push(`- **${f.kind}** at ${f.at}${f.endedAt ? ` (over after ${sec(f.at, f.endedAt)})` : ''}: ${f.detail}`);
-  lines.push('', '## Documents', '');
-  lines.push(`${n(r.documents.total)} customers in the database; by stored version: ${Object.entries(r.documents.byVersion).map(([v, c]) => `v${v} × ${n(c)}`).join(', ')}.`);
-  lines.push(
-    `Read back through the API (GET /customers/:id via the load balancer) in ${(r.readBack.durationMs / 1000).toFixed(1)} s; ` +
-      `${n(r.documents.notAcknowledged)} stored customer(s) nobody acknowledged creating (a create whose answer was lost).`,
-    '',
-  );
-  lines.push('## Load balancer', '');
+  lines.push('## Faults', '');
+  for (const f of r.faultsInjected) lines.push(`- **${f.kind}**${typeof f['service'] === 'string' ? ` (${f['service']})` : ''} at ${f.at}${f.endedAt ? ` (over after ${sec(f.at, f.endedAt)})` : ''}: ${f.detail}`);
+  lines.push('', '## Load balancer', '');
   lines.push(`${r.loadBalancer.reloads} graceful reload(s); ${n(r.loadBalancer.retriedRequests)} request(s) nginx sent to a second instance; ${n(r.loadBalancer.upstreamErrors)} upstream error(s) it logged.`);
   for (const e of r.loadBalancer.endpointEvents) lines.push(`- ${e.at instanceof Date ? e.at.toISOString() : e.at} ${e.action === 'added' ? '+' : '-'} ${e.instance}: ${e.reason}`);
   lines.push('', '## Steps', '', '| step | duration |', '| --- | --- |');
   for (const s of r.stages) lines.push(`| ${s.name} | ${sec(s.startedAt, s.endedAt)} |`);
   lines.push('', `Audit log: ${n(r.audit.entries)} entries (${Object.entries(r.audit.byAction).map(([a, c]) => `${a} ${c}`).join(', ')}).`);
   if (r.notes.length) lines.push('', '## Notes', '', ...r.notes.map((x) => `- ${x}`));
-  lines.push('', `Builds: blue = ${r.builds.blue.description} (\`${r.builds.blue.build}\`); green = ${r.builds.green.description} (\`${r.builds.green.build}\`).`);
-  lines.push(`Services: ${r.services}.`, '');
+  lines.push('', `Backing services: ${r.backing}.`, '');
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@ import { RequestLog } from './load.model';
 import { countByKind, countByStatus, latencyPerSpan, perSecond, percentile, spanAt, summarize } from './stats';
 
 const log = (rows: [number, number, number, number][]): RequestLog => ({
+  kinds: ['customers.read', 'customers.list', 'customers.create', 'customers.update'],
   startMs: rows.map((r) => r[0]),
   latencyMs: rows.map((r) => r[1]),
   status: rows.map((r) => r[2]),
@@ -36,7 +37,12 @@ describe('counting requests', () => {
   });
 
   it('counts totals and failures by kind', () => {
-    expect(countByKind(l)).toEqual({ read: { total: 2, failed: 1 }, list: { total: 0, failed: 0 }, create: { total: 1, failed: 0 }, update: { total: 1, failed: 1 } });
+    expect(countByKind(l)).toEqual({
+      'customers.read': { total: 2, failed: 1 },
+      'customers.list': { total: 0, failed: 0 },
+      'customers.create': { total: 1, failed: 0 },
+      'customers.update': { total: 1, failed: 1 },
+    });
   });
 
   it('buckets by second of start, zeros included', () => {

@@ -1,4 +1,4 @@
-import { REQUEST_KINDS, RequestLog, isFailure } from './load.model';
+import { RequestLog, isFailure } from './load.model';
 
 /** A named span of wall-clock time (a migration phase, or a step of the demo). */
 export interface Span {
@@ -45,9 +45,9 @@ export function countByStatus(log: RequestLog): Record<string, number> {
 
 /** Totals and failures per request kind. */
 export function countByKind(log: RequestLog): Record<string, { total: number; failed: number }> {
-  const out: Record<string, { total: number; failed: number }> = Object.fromEntries(REQUEST_KINDS.map((k) => [k, { total: 0, failed: 0 }]));
+  const out: Record<string, { total: number; failed: number }> = Object.fromEntries(log.kinds.map((k) => [k, { total: 0, failed: 0 }]));
   log.kind.forEach((k, i) => {
-    const entry = out[REQUEST_KINDS[k]];
+    const entry = out[log.kinds[k]];
     entry.total++;
     if (isFailure(log.status[i])) entry.failed++;
   });

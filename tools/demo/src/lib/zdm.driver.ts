@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ROOT } from './customers.fleet';
+import { ROOT } from './service.fleet';
 import { ManagedProcess, ProcessSupervisor } from './process-supervisor';
 
 /** One JSON line of `zdm --json`: `event` is `phase`, `progress`, `waiting`, `result`, ... */
@@ -33,6 +33,8 @@ export interface ZdmDriverOptions {
   env: NodeJS.ProcessEnv;
   /** Actor written to the audit log. */
   actor: string;
+  /** Prefix of each invocation's name (its log file, its container), e.g. the service: `zdm-orders-3-run`. Default none. */
+  name?: string;
   /** Global options added to every command (e.g. `--lease-ttl 3000`). */
   globals?: string[];
   /** Every JSON line of every command, as it comes. */
@@ -62,7 +64,7 @@ export class ZdmDriver {
   /** Starts `zdm <args...>`; `reason` goes to the audit log. */
   start(args: readonly string[], reason: string): ZdmInvocation {
     if (this.blocked) throw new Error(`zdm ${args.join(' ')} not started: ${this.blocked}`);
-    const name = `zdm-${++this.count}-${args[0]}`;
+    const name = `zdm-${this.options.name ? `${this.options.name}-` : ''}${++this.count}-${args[0]}`;
     let result: ZdmEvent | null = null;
     const cli = this.options.launch?.(name) ?? { command: process.execPath, args: ['-r', '@swc-node/register', path.join(ROOT, 'apps', 'zdm', 'src', 'main.ts')] };
     const globals = ['--config', this.options.config, '--json', '--actor', this.options.actor, '--reason', reason, ...(this.options.globals ?? [])];

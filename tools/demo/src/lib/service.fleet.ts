@@ -3,16 +3,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sleep, tail } from './os.util';
 import { ManagedProcess, ProcessSupervisor } from './process-supervisor';
+import { ROOT } from './services/demo.service';
 
 const run = promisify(execFile);
 
-/** The workspace root. */
-export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+export { ROOT } from './services/demo.service';
 
 /** Blue runs the previous release, green the build in this checkout. */
 export type Color = 'blue' | 'green';
 
-/** How to start one build of the customers service. */
+/** How to start one build of a service. */
 export interface LaunchRecipe {
   /** Build name reported in heartbeats. */
   build: string;
@@ -80,9 +80,10 @@ export interface Readiness {
   detail: string;
 }
 
-/** One running instance of the customers service. */
-export class CustomerInstance {
+/** One running instance of a service. */
+export class ServiceInstance {
   constructor(
+    readonly service: string,
     readonly name: string,
     readonly color: Color,
     readonly build: string,
@@ -131,18 +132,20 @@ export class CustomerInstance {
   }
 }
 
-/** Options of {@link CustomersFleet}. */
+/** Options of {@link ServiceFleet}. */
 export interface FleetOptions {
+  /** The service every instance of this fleet runs. */
+  service: string;
   supervisor: ProcessSupervisor;
   /** Environment every instance gets (service URLs, timings), on top of PATH and HOME. */
   env: Record<string, string>;
 }
 
-/** Starts instances of the customers service from a recipe. */
-export class CustomersFleet {
+/** Starts instances of one service from a recipe. */
+export class ServiceFleet {
   constructor(private readonly options: FleetOptions) {}
 
-  start(recipe: LaunchRecipe, color: Color, name: string, port: number): CustomerInstance {
+  start(recipe: LaunchRecipe, color: Color, name: string, port: number): ServiceInstance {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
       HOME: process.env['HOME'],
@@ -152,6 +155,6 @@ export class CustomersFleet {
       INSTANCE_ID: name,
     };
     const proc = this.options.supervisor.start(name, recipe.command, recipe.args, { env, cwd: recipe.cwd });
-    return new CustomerInstance(name, color, recipe.build, port, proc);
+    return new ServiceInstance(this.options.service, name, color, recipe.build, port, proc);
   }
 }

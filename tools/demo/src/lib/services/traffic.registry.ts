@@ -1,0 +1,15 @@
+import type { ServiceLoadSpec } from '../load.protocol';
+import { customersTraffic } from './customers.traffic';
+import type { ServiceTraffic } from './traffic';
+
+/** The traffic of every service the load generator can drive, by service name. */
+const TRAFFIC: Record<string, (seeds: ServiceLoadSpec['seeds'], options: Record<string, unknown>) => ServiceTraffic> = {
+  customers: (seeds) => customersTraffic(seeds),
+};
+
+/** Starts the traffic of one service; an unknown service is an error that names the known ones. */
+export function trafficOf(spec: ServiceLoadSpec): ServiceTraffic {
+  const make = TRAFFIC[spec.service];
+  if (!make) throw new Error(`no load traffic for service ${spec.service} (known: ${Object.keys(TRAFFIC).join(', ')})`);
+  return make(spec.seeds, spec.options ?? {});
+}
