@@ -5,7 +5,8 @@
  */
 import { MongoService, indexFerretDbIds, startMongo } from '@zdm/dev-services';
 import { Doc, MigrationDefinition } from '@zdm/migrations-core';
-import { customerDoc, fullNameMigration as sharedFullNameMigration } from '@zdm/migrations-core/testing';
+import { customerDoc, placeInPhase, fullNameMigration as sharedFullNameMigration } from '@zdm/migrations-core/testing';
+import { createMongoControlStore } from '@zdm/migrations-mongo';
 import { mongo } from 'mongoose';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,10 @@ export async function openStore(bench: string): Promise<BenchStore> {
   };
 }
 
-/** Drops `name` and fills it with `count` v1 customers in insertMany commands of 5000, then indexes `_id`. */
+/**
+ * Drops `name` and fills it with `count` v1 customers in insertMany commands of 5000, then indexes
+ * `_id`, and puts its migration in the backfill phase (the orchestrator runs a backfill only there).
+ */
 export async function seedCustomers(store: BenchStore, name: string, count: number): Promise<mongo.Collection> {
   const collection = store.db.collection(name);
   await collection.drop().catch(() => undefined);
@@ -94,6 +98,7 @@ export async function seedCustomers(store: BenchStore, name: string, count: numb
     await collection.insertMany(Array.from({ length: Math.min(5000, count - i) }, (_, j) => customerDoc(i + j)), { ordered: false });
   }
   store.indexIds();
+  await placeInPhase(createMongoControlStore(store.db), fullNameMigration(name), 'backfill');
   log(`seeded ${count} v1 documents into ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return collection;
 }

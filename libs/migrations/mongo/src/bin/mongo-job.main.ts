@@ -10,17 +10,19 @@
  * The module exports the migration definitions as an array (`--export`, default `migrations`, or
  * `default`). Prints one JSON line per batch (`{"event":"batch",...}`) and one at the end
  * (`{"event":"result","status":...}`); exits 0 when the job is done, 3 when it stopped otherwise
- * (paused out, aborted, lease lost), 1 on an error, 2 on bad arguments.
+ * (paused out, aborted, lease lost) or was refused (`"status":"refused"`: the job does not run in the
+ * migration's phase, or an operator paused or aborted it; the rules are the orchestrator's, as for
+ * `zdm start`), 1 on an error, 2 on bad arguments. Rollback jobs run through `zdm rollback` only.
  *
  * `--batch` fixes the batch size; `--target-latency-ms` is the batch latency the adaptive throttle
  * aims for, and `--max-pause-ms` caps its pause between batches (0: never pause).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { JobKind, MigrationDefinition } from '@zdm/migrations-core';
+import { MigrationDefinition, OrchestrationError, PHASE_JOBS, PhaseJob } from '@zdm/migrations-core';
 import { runMongoJob } from '../lib/mongo-job.runner';
 
-const JOBS: readonly JobKind[] = ['backfill', 'verify', 'contract', 'down', 'unexpand'];
+const JOBS: readonly string[] = PHASE_JOBS;
 const print = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 function fail(message: string, code: number): never {
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   });
   const missing = (['url', 'db', 'migrations', 'id'] as const).filter((k) => !values[k]);
   if (missing.length) fail(`missing ${missing.map((k) => `--${k}`).join(', ')}`, 2);
-  const job = values.job as JobKind;
+  const job = values.job as PhaseJob;
   if (!JOBS.includes(job)) fail(`--job must be one of ${JOBS.join(', ')}, got "${values.job}"`, 2);
   const loaded = (await import(resolve(values.migrations as string))) as Record<string, unknown>;
   const migrations = loaded[values.export as string] ?? loaded['default'];
@@ -86,4 +88,9 @@ async function main(): Promise<void> {
   process.exitCode = result.status === 'done' ? 0 : 3;
 }
 
-main().catch((err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1));
+main().catch((err: unknown) => {
+  if (!(err instanceof OrchestrationError)) fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
+  print({ event: 'result', status: 'refused', error: err.message, ...err.details });
+  process.stderr.write(`mongo-job: ${err.message}\n`);
+  process.exitCode = 3;
+});

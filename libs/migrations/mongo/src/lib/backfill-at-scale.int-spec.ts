@@ -12,6 +12,7 @@ import {
   JobLine,
   LeaseRecord,
   backfillLease,
+  inBackfillPhase,
   leaseExpiry,
   readAll,
   seedKept,
@@ -76,6 +77,7 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
 
     let since = performance.now();
     const seed = await seedKept(customers, N);
+    await inBackfillPhase(server, collection);
     figures.push(`${N} docs seeded in ${seconds(since).toFixed(1)} s`);
     const sortedIds = seed.map(hex);
     const writer = new ConcurrentWriter(customers, await claimsWhereNeeded(server.db)(), seed.map((d) => d['_id'] as mongo.ObjectId), random);
@@ -170,6 +172,7 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
     const collection = 'fenced_customers';
     const customers = server.db.collection(collection);
     await seedCustomers(customers, FENCE_DOCS);
+    await inBackfillPhase(server, collection);
     // Batches of 250 spend less of the run in the throttle's pauses; 6 s outlasts such a batch on a busy machine.
     const short = ['--batch', '250', '--lease-ms', '6000'];
     const twins = [startJobChild(server, collection, 'twin-a', short), startJobChild(server, collection, 'twin-b', short)];

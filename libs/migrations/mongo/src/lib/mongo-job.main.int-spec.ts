@@ -1,7 +1,7 @@
 import { waitFor } from '@zdm/migrations-core/testing';
 import { seedCustomers } from '../test/customers.fixture';
 import { useTestMongo } from '../test/ferretdb.fixture';
-import { startJobChild } from '../test/job-child.fixture';
+import { inBackfillPhase, startJobChild } from '../test/job-child.fixture';
 import { belowVersionFilter } from './mongo.backend';
 
 jest.setTimeout(300_000);
@@ -12,6 +12,7 @@ const runner = (collection: string, owner: string, extra: string[] = []) => star
 describe('mongo-job.main.ts, the runner as a child process', () => {
   it('backfills a collection, printing a line per batch and the result, and exits 0', async () => {
     await seedCustomers(server.db.collection('child_full'), 120);
+    await inBackfillPhase(server, 'child_full');
     const child = runner('child_full', 'child-1', ['--batch', '40']);
     expect(await child.exit).toBe(0);
     expect(child.batches().map((l) => l['written'])).toEqual([40, 40, 40, 0]);
@@ -22,6 +23,7 @@ describe('mongo-job.main.ts, the runner as a child process', () => {
   it('resumes from the checkpoint with the next fencing token after being killed with SIGKILL mid-way', async () => {
     const collection = 'child_killed';
     await seedCustomers(server.db.collection(collection), 200);
+    await inBackfillPhase(server, collection);
     const first = runner(collection, 'doomed', ['--batch', '20', '--lease-ms', '1500']);
     await waitFor('three batches', () => first.batches().length >= 3, 120_000, 10);
     first.proc.kill('SIGKILL');
@@ -39,6 +41,16 @@ describe('mongo-job.main.ts, the runner as a child process', () => {
     // At most the one batch in flight at the kill is processed twice.
     expect(checkpoint.processed).toBeLessThanOrEqual(200 + 20);
     expect(await server.db.collection(collection).countDocuments(belowVersionFilter(2))).toBe(0);
+  });
+
+  it('refuses (exit 3, status refused) a job outside its phases, as zdm start does, and writes nothing', async () => {
+    const collection = 'child_refused';
+    await seedCustomers(server.db.collection(collection), 30);
+    const child = runner(collection, 'too-early');
+    expect(await child.exit).toBe(3);
+    expect(child.result()).toMatchObject({ status: 'refused', phase: 'pending', allowedPhases: ['backfill', 'verify'] });
+    expect(child.batches()).toEqual([]);
+    expect(await server.db.collection(collection).countDocuments(belowVersionFilter(2))).toBe(30);
   });
 
   it('explains bad arguments and exits 2', async () => {

@@ -1,9 +1,11 @@
 import {
   BatchEvent,
-  JobKind,
   MigrationDefinition,
   MigrationRegistry,
   Migrator,
+  Orchestrator,
+  OrchestratorListener,
+  PhaseJob,
   RunResult,
   ThrottleOptions,
 } from '@zdm/migrations-core';
@@ -20,8 +22,8 @@ export interface RunMongoJobOptions {
   migrations: readonly MigrationDefinition[] | MigrationRegistry;
   /** The migration to work on. */
   migrationId: string;
-  /** The job to run. Default `backfill`. */
-  job?: JobKind;
+  /** The job to run; the orchestrator refuses it outside its phases. Default `backfill`. */
+  job?: PhaseJob;
   throttle?: ThrottleOptions;
   /** Lease lifetime in ms. Default 15000. */
   leaseTtlMs?: number;
@@ -29,6 +31,8 @@ export interface RunMongoJobOptions {
   owner?: string;
   /** Called after every batch. */
   onBatch?: (event: BatchEvent) => void;
+  /** Called for the orchestrator's other events (`job-start`, `paused`, `resumed`...). */
+  onEvent?: OrchestratorListener['event'];
   /** Stops the run between batches (status `stopped`), leaving the checkpoint for a resume. */
   signal?: AbortSignal;
   /** Adapter options other than the database and the registry. */
@@ -36,8 +40,10 @@ export interface RunMongoJobOptions {
 }
 
 /**
- * Connects, runs one job of one migration under its lease (resuming from its checkpoint), and
- * disconnects. Small enough to be the whole body of a child process that a test may SIGKILL.
+ * Connects, runs one job of one migration through the {@link Orchestrator} (which refuses a job
+ * outside its phases, or while an operator paused or aborted the migration, with an
+ * `OrchestrationError`) under its lease, resuming from its checkpoint, and disconnects. Small
+ * enough to be the whole body of a child process that a test may SIGKILL.
  */
 export async function runMongoJob(options: RunMongoJobOptions): Promise<RunResult> {
   const registry = options.migrations instanceof MigrationRegistry ? options.migrations : MigrationRegistry.create(options.migrations);
@@ -51,7 +57,13 @@ export async function runMongoJob(options: RunMongoJobOptions): Promise<RunResul
       leaseTtlMs: options.leaseTtlMs,
       owner: options.owner,
     });
-    return await migrator.run(options.migrationId, options.job ?? 'backfill', { onBatch: options.onBatch, signal: options.signal });
+    const job = options.job ?? 'backfill';
+    const listener: OrchestratorListener = { event: options.onEvent ?? (() => undefined), progress: (_job, _id, e) => options.onBatch?.(e) };
+    const orchestrator = new Orchestrator({ migrator, who: { actor: migrator.owner, reason: `${job} job` }, signal: options.signal, listener });
+    const { result } = await orchestrator.startJob(options.migrationId, job);
+    // startJob resolves null only for a job that had nothing to run; a data job always reports its run.
+    if (!result) throw new Error(`${options.migrationId} ${job}: the runner reported no result`);
+    return result;
   } finally {
     await client.close();
   }

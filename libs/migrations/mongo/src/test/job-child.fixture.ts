@@ -1,4 +1,4 @@
-import { customerDoc } from '@zdm/migrations-core/testing';
+import { customerDoc, fullNameMigration, placeInPhase } from '@zdm/migrations-core/testing';
 import { seededRandom } from '@zdm/dev-services';
 export { seededRandom };
 import { Doc } from '@zdm/migrations-core';
@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { mongo } from 'mongoose';
 import { DocumentClaims } from '../lib/document.claims';
 import { matchValue } from '../lib/document.diff';
+import { createMongoControlStore } from '../lib/mongo-control.store';
 import { childMigrationId } from './child-migrations.fixture';
 import { TestMongo } from './ferretdb.fixture';
 
@@ -35,6 +36,14 @@ export interface JobChild {
   result(): JobLine | undefined;
   /** Whether the process has exited. */
   ended(): boolean;
+}
+
+/**
+ * Puts the test migration of `collection` in its backfill phase, where the orchestrator lets the
+ * child run its (default) backfill job.
+ */
+export async function inBackfillPhase(server: TestMongo, collection: string): Promise<void> {
+  await placeInPhase(createMongoControlStore(server.db), fullNameMigration({ collection, id: childMigrationId(collection) }), 'backfill');
 }
 
 /**

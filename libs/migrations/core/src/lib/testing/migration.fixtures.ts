@@ -1,6 +1,7 @@
 import { Doc, InstanceHeartbeat, MigrationDefinition, SchemaSupport, flagNames, targetName } from '../migration.types';
 import { FlagAdmin } from '../phase-machine';
-import { flagsForPhase } from '../phases';
+import { checksumOf } from '../migration-registry';
+import { Phase, flagsForPhase } from '../phases';
 import { ControlStore, MigrationState, RunnerCommand } from '../store.contract';
 
 /** Shape of a customer before `customers.full-name` (v1). */
@@ -173,6 +174,17 @@ export async function setCommand(store: ControlStore, id: string, command: Runne
     ? { ...current, command, updatedAt: new Date() }
     : { id, phase: 'backfill', revision: 0, checksum: '-', command, updatedAt: new Date() };
   if (!(await store.state.save(next, current?.revision ?? 0))) throw new Error(`command for ${id} raced`);
+}
+
+/**
+ * Puts a migration in `phase` directly in the store, as if it had been walked there (checksum of
+ * `def`, command run, no backfill or verify recorded): for suites and benches that exercise one
+ * job, which the orchestrator runs only in its phases.
+ */
+export async function placeInPhase(store: ControlStore, def: MigrationDefinition, phase: Phase): Promise<void> {
+  const current = await store.state.load(def.id);
+  const next: MigrationState = { id: def.id, phase, revision: current?.revision ?? 0, checksum: checksumOf(def), command: 'run', backfillDoneAt: null, verify: null, updatedAt: new Date() };
+  if (!(await store.state.save(next, current?.revision ?? 0))) throw new Error(`state of ${def.id} raced`);
 }
 
 /** Resolves after `ms` milliseconds of real time. */
