@@ -9,7 +9,8 @@ export {
   type MongoBackendOptions,
 } from './lib/mongo.backend';
 export { mongoTargetKind, type MongoTarget } from './lib/mongo.target';
-export { MongoCollectionTarget, matchesCasFilter, toTargetItem, type MongoCas } from './lib/mongo-collection.target';
+export { MongoCollectionTarget, toTargetItem, type MongoCas } from './lib/mongo-collection.target';
+export { matchesCasFilter, type BatchWriter, type BatchWriterOptions, type BatchWriteResult, type ConditionalWrite } from './lib/document-batch.writer';
 export { UndoLog } from './lib/undo.log';
 export { encodeId, decodeId, afterIdFilter } from './lib/mongo-id.codec';
 export {
@@ -37,5 +38,5 @@ export {
   type WriteMode,
   type WriteOptions,
 } from './lib/document.writer';
-export { DocumentClaims, claimsWhereNeeded, hasAtomicUpdates, type ClaimedDocuments, type DocumentClaimsOptions } from './lib/document.claims';
+export { hasAtomicUpdates, type DocumentClaimsOptions } from './lib/document.claims';
 export { isTransientLock, retryWhileLocked } from './lib/mongo-driver.util';

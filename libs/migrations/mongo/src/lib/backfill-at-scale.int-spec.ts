@@ -20,7 +20,7 @@ import {
   sleep,
   startJobChild,
 } from '../test/job-child.fixture';
-import { claimsWhereNeeded } from './document.claims';
+import { createDocumentWriter } from './document.writer';
 
 /**
  * Documents of the big run. `npm test` runs 20000, which fits the CI budget; `npm run test:scale`
@@ -80,7 +80,8 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
     await inBackfillPhase(server, collection);
     figures.push(`${N} docs seeded in ${seconds(since).toFixed(1)} s`);
     const sortedIds = seed.map(hex);
-    const writer = new ConcurrentWriter(customers, await claimsWhereNeeded(server.db)(), seed.map((d) => d['_id'] as mongo.ObjectId), random);
+    const documentWriter = createDocumentWriter(server.db);
+    const writer = new ConcurrentWriter(customers, documentWriter, seed.map((d) => d['_id'] as mongo.ObjectId), random);
 
     /** v2 documents among the 2 batches after `cursor` in `_id` order, looked up one by one by `_id`. */
     const writtenAfter = async (cursor: string | null) => {
@@ -139,7 +140,7 @@ describe(`the mongo backfill at scale: ${N} documents in a child runner`, () => 
     const reprocessed = kills.map((k) => k.writtenPast);
     figures.push(
       `backfill ${backfillSec.toFixed(1)} s in ${KILLS + 1} children (${(N / backfillSec).toFixed(0)} docs/s, final checkpoint written ${final.checkpoint.written} + ${reprocessed.reduce((a, b) => a + b, 0)} past kills)`,
-      `writer ${writes} writes = ${rate.toFixed(1)}/s to ${writer.acked.size} docs, ${writer.busy} ${writer.claiming ? 'claims found held' : 'compare-and-set conflicts'}`,
+      `writer ${writes} writes = ${rate.toFixed(1)}/s to ${writer.acked.size} docs, ${writer.busy} given up (${(await documentWriter.mode()) === 'claims' ? 'claim held by another writer' : 'compare-and-set conflict'})`,
       `${KILLS} SIGKILLs after batches ${kills.map((k) => num(k.last, 'batch')).join(', ')}; written past the checkpoint per kill ${reprocessed.join(', ')} (batch ${BATCH})`,
       `final read ${readSec.toFixed(1)} s; lost ${lost.length}, below v2 ${belowTarget}, verify mismatches ${mismatches}, differing from the uninterrupted result ${wrong.length}`,
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mongo } from 'mongoose';
-import { isTransientLock, once, retryWhileLocked } from './mongo-driver.util';
+import { isTransientLock, retryWhileLocked } from './mongo-driver.util';
 
 interface ClaimRecord {
   _id: string;
@@ -30,8 +30,9 @@ export interface ClaimedDocuments {
  * two compare-and-set updates on the same `_rev` can both succeed and one change is lost. Inserting
  * a unique `_id` is atomic there, so a writer first inserts `<namespace>:<id>`, then reads, decides
  * and writes the document by `_id` alone, then deletes the claim. Whoever finds the claim taken
- * tries again later. Every writer of the collection must take claims (the migration runner does;
- * so must the application's update path); inserts and deletes need none.
+ * tries again later. Every writer of the collection must take claims: both the migration runner and
+ * the application write through the {@link DocumentWriter} of `createDocumentWriter`, which takes
+ * them on such servers; inserts need none.
  */
 export class DocumentClaims {
   private readonly claims: mongo.Collection<ClaimRecord>;
@@ -115,9 +116,4 @@ const key = (namespace: string, id: string) => `${namespace}:${id}`;
 export async function hasAtomicUpdates(db: mongo.Db): Promise<boolean> {
   const info = await db.admin().command({ buildInfo: 1 });
   return !('ferretdbVersion' in info);
-}
-
-/** Resolves, once per database, the claims to take before writing: null where updates are atomic. */
-export function claimsWhereNeeded(db: mongo.Db, options: DocumentClaimsOptions & { atomicUpdates?: boolean } = {}): () => Promise<DocumentClaims | null> {
-  return once(async () => ((options.atomicUpdates ?? (await hasAtomicUpdates(db))) ? null : new DocumentClaims(db, options)));
 }

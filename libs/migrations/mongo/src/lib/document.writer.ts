@@ -1,13 +1,14 @@
 import type { Doc } from '@zdm/migrations-core';
 import { mongo } from 'mongoose';
+import { BatchWriter, BatchWriterOptions, ClaimingBatches, CompareAndSetBatches } from './document-batch.writer';
 import { DocumentClaims, type DocumentClaimsOptions, hasAtomicUpdates } from './document.claims';
 import { matchValue } from './document.diff';
-import { isTransientLock, once } from './mongo-driver.util';
+import { AnyIdCollection, isTransientLock, once } from './mongo-driver.util';
 
 /**
  * How a server's documents are changed while other writers race:
- * - `compare-and-set` (MongoDB, mongo-java-server): the update's filter holds the conditions and
- *   the server applies filter and write atomically;
+ * - `compare-and-set` (MongoDB, mongo-java-server): the update's filter holds the conditions (the
+ *   document's `_rev` and `_v` as read) and the server applies filter and write atomically;
  * - `claims` (FerretDB 1.x): the server matches and writes in separate steps, so each writer first
  *   takes a per-document claim ({@link DocumentClaims}), then reads and writes by `_id` alone.
  */
@@ -85,6 +86,12 @@ export interface DocumentWriter {
    * before it lands.
    */
   remove(namespace: string, id: string, _id: unknown, remove: (filter: Doc) => Promise<number>, options?: WriteOptions): Promise<number>;
+  /**
+   * Page reads, re-reads and compare-and-set writes of many documents of `collection`, for a
+   * caller holding a fenced lease on its walk (the migration runner's targets). One per walk: it
+   * keeps the walk's state (an open cursor, whether it met another writer).
+   */
+  batches(collection: AnyIdCollection, options: BatchWriterOptions): Promise<BatchWriter>;
 }
 
 /** Options of {@link createDocumentWriter}. */
@@ -118,7 +125,11 @@ const attemptsFor = (deadline: number | undefined, attempts: number) => (deadlin
 
 const tooLate = (deadline: number | undefined) => deadline !== undefined && Date.now() >= deadline;
 
-/** Compare-and-set on `_rev`, with the deadline in the filter: for servers whose updates are atomic. */
+/**
+ * Compare-and-set on `_rev` and `_v`, with the deadline in the filter: for servers whose updates
+ * are atomic. `_v` is there because the migration runner changes it without bumping `_rev`, and an
+ * update decided on one version must not land on another.
+ */
 class CompareAndSetWriter {
   async update<R>(namespace: string, id: string, step: DocumentUpdateStep<R>, options: UpdateOptions): Promise<UpdateResult<R>> {
     const { deadline } = options;
@@ -131,11 +142,11 @@ class CompareAndSetWriter {
       const update = await step.decide(current);
       if (!update) return { unchanged: current };
       if (tooLate(deadline)) throw new WriteDeadlineExceededError(namespace, id);
-      const filter: Doc = { _id: current['_id'], _rev: matchValue(current['_rev']) };
+      const filter: Doc = { _id: current['_id'], _rev: matchValue(current['_rev']), _v: matchValue(current['_v']) };
       if (deadline !== undefined) Object.assign(filter, beforeDeadlineFilter(deadline));
       const written = await step.write(filter, update);
       if (written !== null) return { written };
-      // No match: another writer bumped `_rev`, the document is gone, or the server saw the deadline pass.
+      // No match: another writer changed `_rev` or `_v`, the document is gone, or the server saw the deadline pass.
       if (tooLate(deadline)) throw new WriteDeadlineExceededError(namespace, id);
     }
     throw new WriteConflictError(namespace, id, maxAttempts);
@@ -226,20 +237,32 @@ class ClaimingWriter {
   }
 }
 
+/** One server's implementations, chosen together. */
+interface Implementation {
+  mode: WriteMode;
+  single: CompareAndSetWriter | ClaimingWriter;
+  batches(collection: AnyIdCollection, options: BatchWriterOptions): BatchWriter;
+}
+
 /**
  * The {@link DocumentWriter} for `db`, resolved at its first use: compare-and-set where `buildInfo`
  * says the server's updates are atomic, claims (collection `zdm_claims` unless given) where not.
- * `db` may be a function, for a connection that is not open yet.
+ * This is the only place that decides between the two. `db` may be a function, for a connection
+ * that is not open yet.
  */
 export function createDocumentWriter(db: mongo.Db | (() => mongo.Db), options: DocumentWriterOptions = {}): DocumentWriter {
   const dbOf = () => (typeof db === 'function' ? db() : db);
-  const resolve = once(async () => {
-    const atomic = options.atomicUpdates ?? (await hasAtomicUpdates(dbOf()));
-    return atomic ? { mode: 'compare-and-set' as const, impl: new CompareAndSetWriter() } : { mode: 'claims' as const, impl: new ClaimingWriter(new DocumentClaims(dbOf(), options)) };
+  const resolve = once(async (): Promise<Implementation> => {
+    if (options.atomicUpdates ?? (await hasAtomicUpdates(dbOf()))) {
+      return { mode: 'compare-and-set', single: new CompareAndSetWriter(), batches: (collection, o) => new CompareAndSetBatches(collection, o) };
+    }
+    const claims = new DocumentClaims(dbOf(), options);
+    return { mode: 'claims', single: new ClaimingWriter(claims), batches: (collection, o) => new ClaimingBatches(collection, claims, o) };
   });
   return {
     mode: async () => (await resolve()).mode,
-    update: async (namespace, id, step, updateOptions = {}) => (await resolve()).impl.update(namespace, id, step, updateOptions),
-    remove: async (namespace, id, _id, remove, writeOptions = {}) => (await resolve()).impl.remove(namespace, id, _id, remove, writeOptions),
+    update: async (namespace, id, step, updateOptions = {}) => (await resolve()).single.update(namespace, id, step, updateOptions),
+    remove: async (namespace, id, _id, remove, writeOptions = {}) => (await resolve()).single.remove(namespace, id, _id, remove, writeOptions),
+    batches: async (collection, batchOptions) => (await resolve()).batches(collection, batchOptions),
   };
 }

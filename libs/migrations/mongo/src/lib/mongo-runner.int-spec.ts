@@ -5,6 +5,7 @@ import { seedCustomers } from '../test/customers.fixture';
 import { present, useTestMongo } from '../test/ferretdb.fixture';
 import { advanceTo, ops, testMigrator } from '../test/fleet.fixture';
 import { DocumentClaims } from './document.claims';
+import { WriteConflictError, createDocumentWriter } from './document.writer';
 import { createMongoBackend } from './mongo.backend';
 import { versionedPlugin } from './versioned.plugin';
 
@@ -273,32 +274,41 @@ describe('the runner over MongoDB', () => {
     const { migrator, backend } = testMigrator(server.db, [def], { atomicUpdates: false });
     await advanceTo(migrator, def, 'backfill');
     const ids = (await customers.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d['_id']);
-    const claims = new DocumentClaims(server.db);
+    const writer = createDocumentWriter(server.db, { atomicUpdates: false });
     const expected = new Map<string, Doc>();
     let writes = 0;
     let waited = 0;
     let stop = false;
-    // What the customers repository does on FerretDB: claim, read, write by _id, release.
+    // What the customers repository does: write through the document writer (claims, on this setting).
     const writers = [1, 2].map(async (w) => {
       for (let step = 0; !stop; step++) {
         const id = ids[(step * 7919 + w * 31) % ids.length];
-        const release = await claims.take(collection, String(id));
-        if (!release) {
+        const firstName = `W${w}-${step}`;
+        let result;
+        try {
+          result = await writer.update(
+            collection,
+            String(id),
+            {
+              read: () => customers.findOne({ _id: id }),
+              decide: (current) => {
+                const set: Doc = { firstName, email: `${firstName}@example.com` };
+                if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
+                return { $set: set, $inc: { _rev: 1 } };
+              },
+              write: async (filter, update) => ((await customers.updateOne(filter, update)).matchedCount === 1 ? true : null),
+            },
+            { maxAttempts: 1 },
+          );
+        } catch (err) {
+          if (!(err instanceof WriteConflictError)) throw err;
           waited++;
           await sleep(2);
           continue;
         }
-        try {
-          const current = present(await customers.findOne({ _id: id }));
-          const firstName = `W${w}-${step}`;
-          const set: Doc = { firstName, email: `${firstName}@example.com` };
-          if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
-          await customers.updateOne({ _id: id }, { $set: set, $inc: { _rev: 1 } });
-          expected.set(String(id), { firstName, email: set['email'] });
-          writes++;
-        } finally {
-          await release();
-        }
+        if (!result || !('written' in result)) throw new Error(`customer ${String(id)} was not renamed`);
+        expected.set(String(id), { firstName, email: `${firstName}@example.com` });
+        writes++;
       }
     });
     const result = await migrator.run(def.id, 'backfill');

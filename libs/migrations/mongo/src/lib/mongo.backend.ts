@@ -17,7 +17,7 @@ import { mongo } from 'mongoose';
 import { sameValue } from './document.diff';
 import { MongoCollectionTarget, toTargetItem } from './mongo-collection.target';
 import { createMongoControlStore } from './mongo-control.store';
-import { claimsWhereNeeded } from './document.claims';
+import { DocumentWriter, createDocumentWriter } from './document.writer';
 import { UndoLog } from './undo.log';
 import { anyIdCollection } from './mongo-driver.util';
 import { mongoTargetKind } from './mongo.target';
@@ -45,11 +45,14 @@ export interface MongoBackendOptions {
   /**
    * Whether the server applies an update's filter and write atomically. Default: asked once with
    * `buildInfo` (MongoDB: yes; FerretDB 1.x: no). Where not, every write first takes a
-   * {@link DocumentClaims} claim, which the application's own update path must take as well.
+   * per-document claim, so the application must write through a {@link DocumentWriter} as well.
+   * Ignored when `writer` is given.
    */
   atomicUpdates?: boolean;
-  /** Claims collection where updates are not atomic. Default `<prefix>claims`. */
+  /** Claims collection where updates are not atomic. Default `<prefix>claims`. Ignored when `writer` is given. */
   claimsCollection?: string;
+  /** The database's write seam, when the service already made one. Default: {@link createDocumentWriter} on `db`. */
+  writer?: DocumentWriter;
 }
 
 /** The mongo adapter: a {@link MigrationBackend} plus its undo log. */
@@ -92,10 +95,10 @@ export function jobFilter(def: MigrationDefinition, job: JobKind): Doc {
 /**
  * A {@link MigrationBackend} over MongoDB collections (`MongoTarget`), on the native driver.
  * Each job walks `_id`-ordered pages; writes are compare-and-set updates (on `_id`, `_v`, `_rev`
- * and the fields involved) sent as unordered bulk writes. The runner never bumps `_rev`: only
- * application writes do, so an application write between the runner's read and write always
- * makes the runner re-read. On a server without atomic updates (FerretDB 1.x) the same check runs
- * under per-document claims instead (see {@link DocumentClaims}).
+ * and the fields involved) sent through the database's {@link DocumentWriter}, which makes them
+ * atomic on this server (a conditional update on MongoDB, per-document claims on FerretDB 1.x).
+ * The runner never bumps `_rev`: only application writes do, so an application write between the
+ * runner's read and write always makes the runner re-read.
  */
 export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const { db, registry } = options;
@@ -103,7 +106,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
   const store = options.store ?? createMongoControlStore(db, { prefix });
   const undo = options.undoLog === false ? null : new UndoLog(db, `${prefix}undo`);
   const maxOpsPerCommand = options.maxOpsPerCommand ?? 40;
-  const claims = claimsWhereNeeded(db, { atomicUpdates: options.atomicUpdates, collection: options.claimsCollection ?? `${prefix}claims` });
+  const writer = options.writer ?? createDocumentWriter(db, { atomicUpdates: options.atomicUpdates, collection: options.claimsCollection ?? `${prefix}claims` });
   if (!Number.isInteger(maxOpsPerCommand) || maxOpsPerCommand < 1) throw new Error(`maxOpsPerCommand must be an integer >= 1, got ${maxOpsPerCommand}`);
 
   // The mongo targets of the registry are checked now, so a bad one fails at startup.
@@ -135,7 +138,7 @@ export function createMongoBackend(options: MongoBackendOptions): MongoBackend {
         filter: jobFilter(def, job),
         undo,
         maxOpsPerCommand,
-        claims,
+        writer,
       });
     },
     async sample(def, size) {

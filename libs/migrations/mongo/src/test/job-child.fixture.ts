@@ -5,8 +5,7 @@ import { Doc } from '@zdm/migrations-core';
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { mongo } from 'mongoose';
-import { DocumentClaims } from '../lib/document.claims';
-import { matchValue } from '../lib/document.diff';
+import { DocumentWriter, WriteConflictError } from '../lib/document.writer';
 import { createMongoControlStore } from '../lib/mongo-control.store';
 import { childMigrationId } from './child-migrations.fixture';
 import { TestMongo } from './ferretdb.fixture';
@@ -131,18 +130,16 @@ export interface AckedWrite {
 }
 
 /**
- * An application writer: read the document by `_id`, `$set` new names (and `fullName` once the
- * document is v2) with `$inc: {_rev: 1}`. Where updates are atomic (`claims` null) the write
- * compare-and-sets on `_id` + `_v` + `_rev` and reads again on a conflict; on a
- * server without atomic updates (FerretDB 1.x) it claims the document first, writes by `_id`, and
- * releases. Renames random documents at about `ratePerSec` with `concurrency` loops; a document
- * found claimed is left for another one.
+ * An application writer, writing through the database's {@link DocumentWriter} as a service
+ * repository does: read the document by `_id`, `$set` new names (and `fullName` once the document
+ * is v2) with `$inc: {_rev: 1}`. Renames random documents at about `ratePerSec` with `concurrency`
+ * loops; a document another writer holds or changed meanwhile is left for another one.
  */
 export class ConcurrentWriter {
   /** Last acknowledged values per document (hex `_id`). */
   readonly acked = new Map<string, AckedWrite>();
   writes = 0;
-  /** Claims found held by someone else (the runner, a killed runner, the other loop), or compare-and-sets that met a newer document. */
+  /** Renames given up because another writer (the runner, a killed runner, the other loops) held or changed the document. */
   busy = 0;
   private stopped = false;
   private loops: Promise<void>[] = [];
@@ -150,15 +147,10 @@ export class ConcurrentWriter {
 
   constructor(
     private readonly collection: mongo.Collection<mongo.Document>,
-    private readonly claims: DocumentClaims | null,
+    private readonly writer: DocumentWriter,
     private readonly ids: mongo.ObjectId[],
     private readonly random: () => number,
   ) {}
-
-  /** Whether it claims documents (a server without atomic updates) rather than compare-and-set. */
-  get claiming(): boolean {
-    return this.claims !== null;
-  }
 
   start(ratePerSec: number, concurrency = 4): void {
     this.startedAt = performance.now();
@@ -172,42 +164,43 @@ export class ConcurrentWriter {
   }
 
   private async loop(loop: number, ratePerSec: number): Promise<void> {
-    const name = this.collection.collectionName;
     while (!this.stopped) {
       const ahead = this.writes / ratePerSec - (performance.now() - this.startedAt) / 1000;
       if (ahead > 0) await sleep(ahead * 1000);
       const _id = this.ids[Math.floor(this.random() * this.ids.length)];
-      const release = this.claims ? await this.claims.take(name, _id.toHexString()) : async () => undefined;
-      if (!release) {
+      try {
+        await this.rename(_id, loop);
+      } catch (err) {
+        if (!(err instanceof WriteConflictError)) throw err;
         this.busy++;
         await sleep(2);
-        continue;
-      }
-      try {
-        while (!(await this.rename(_id, loop))) this.busy++;
-      } finally {
-        await release();
       }
     }
   }
 
-  /** One read and write of `_id`; false when a compare-and-set met a newer document. */
-  private async rename(_id: mongo.ObjectId, loop: number): Promise<boolean> {
-    const current = await this.collection.findOne({ _id });
-    if (!current) throw new Error(`customer ${_id.toHexString()} is gone`);
-    const n = this.writes + 1;
-    const firstName = `W${loop}-${n}`;
-    const set: Doc = { firstName, email: `${firstName}@example.com` };
-    if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
-    // What it writes depends on the version it read (fullName only at v2), so the compare-and-set
-    // covers `_v` as well as `_rev`: the runner's write changes `_v` and leaves `_rev` alone.
-    const filter: Doc = this.claims ? { _id } : { _id, _v: matchValue(current['_v']), _rev: matchValue(current['_rev']) };
-    const { matchedCount } = await this.collection.updateOne(filter, { $set: set, $inc: { _rev: 1 } });
-    if (matchedCount === 0 && !this.claims) return false;
-    if (matchedCount !== 1) throw new Error(`the update of ${_id.toHexString()} matched ${matchedCount} documents`);
-    const before = this.acked.get(_id.toHexString());
-    this.acked.set(_id.toHexString(), { firstName, email: String(set['email']), writes: (before?.writes ?? 0) + 1 });
+  /** One read-decide-write of `_id` through the writer, one attempt. */
+  private async rename(_id: mongo.ObjectId, loop: number): Promise<void> {
+    const id = _id.toHexString();
+    let firstName = '';
+    const result = await this.writer.update(
+      this.collection.collectionName,
+      id,
+      {
+        read: () => this.collection.findOne({ _id }),
+        decide: (current) => {
+          firstName = `W${loop}-${this.writes + 1}`;
+          const set: Doc = { firstName, email: `${firstName}@example.com` };
+          if (current['_v'] === 2) set['fullName'] = `${firstName} ${String(current['lastName'])}`;
+          return { $set: set, $inc: { _rev: 1 } };
+        },
+        write: async (filter, update) => ((await this.collection.updateOne(filter, update)).matchedCount === 1 ? true : null),
+      },
+      { maxAttempts: 1 },
+    );
+    if (!result) throw new Error(`customer ${id} is gone`);
+    if (!('written' in result)) throw new Error(`the rename of ${id} wrote nothing`);
+    const before = this.acked.get(id);
+    this.acked.set(id, { firstName, email: `${firstName}@example.com`, writes: (before?.writes ?? 0) + 1 });
     this.writes++;
-    return true;
   }
 }
