@@ -4,7 +4,7 @@ import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
 import { startCustomersApp } from '../testing/customers-app.fixture';
 import { CUSTOMER_BODY_KEYS, expectedStatus } from '../testing/customer-body.oracle';
-import { HOSTILE_KEYS, randomJson } from '../testing/seeded-json';
+import { HOSTILE_KEYS, randomJson } from '@zdm/dev-services';
 
 jest.setTimeout(60_000);
 

@@ -61,7 +61,8 @@ export async function statusCommand(s: Session, id?: string): Promise<ExitCodeVa
   if (!id) {
     const list = [];
     for (const def of s.migrator.registry.all()) list.push(await s.migrator.status(def.id));
-    s.reporter.result('status', ExitCode.ok, { service: s.config.service, migrations: list }, renderStatusList(list));
+    const instances = (await s.migrator.store.heartbeats.live()).filter((i) => i.service === s.config.service);
+    s.reporter.result('status', ExitCode.ok, { service: s.config.service, migrations: list, instances }, renderStatusList(list, instances));
     return ExitCode.ok;
   }
   const def = requireDef(s, id);

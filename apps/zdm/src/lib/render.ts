@@ -71,15 +71,19 @@ export function renderStatus(s: MigrationStatus, expectedFlags: Record<string, b
 }
 
 /** One line per migration, for `zdm status` without an id. */
-export function renderStatusList(list: readonly MigrationStatus[]): string {
-  if (!list.length) return 'no migrations registered';
-  return list
-    .map((s) => {
-      const failing = s.gates.filter((g) => !g.ok).map((g) => g.gate);
-      const gates = s.next ? (failing.length ? `waiting on ${failing.join(', ')}` : `ready for ${s.next}`) : 'final';
-      return `${s.id.padEnd(32)} ${s.phase.padEnd(13)} ${s.command.padEnd(6)} ${gates}`;
-    })
-    .join('\n');
+export function renderStatusList(list: readonly MigrationStatus[], instances: readonly InstanceHeartbeat[] = []): string {
+  const migrations = list.length
+    ? list.map((s) => {
+        const failing = s.gates.filter((g) => !g.ok).map((g) => g.gate);
+        const gates = s.next ? (failing.length ? `waiting on ${failing.join(', ')}` : `ready for ${s.next}`) : 'final';
+        return `${s.id.padEnd(32)} ${s.phase.padEnd(13)} ${s.command.padEnd(6)} ${gates}`;
+      })
+    : ['no migrations registered'];
+  const live = instances.map((i) => {
+    const schemas = Object.entries(i.schemas).map(([target, r]) => `${target} reads v${r.readMin}..v${r.readMax} writes v${r.writes}`);
+    return `  ${i.instanceId}  build ${i.build}  ${schemas.join('; ') || 'no schemas'}`;
+  });
+  return [...migrations, `instances (${instances.length} live):`, ...live].join('\n');
 }
 
 /** A dry-run plan, for people. */

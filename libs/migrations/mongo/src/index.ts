@@ -40,3 +40,14 @@ export {
 } from './lib/document.writer';
 export { hasAtomicUpdates, type DocumentClaimsOptions } from './lib/document.claims';
 export { isTransientLock, retryWhileLocked } from './lib/mongo-driver.util';
+export {
+  VersionedRepository,
+  versionedModel,
+  isObjectIdHex,
+  type DocumentChange,
+  type DocumentPage,
+  type DocumentWriteOptions,
+  type StoredDocument,
+  type VersionedModelOptions,
+  type VersionedRepositoryOptions,
+} from './lib/versioned.repository';

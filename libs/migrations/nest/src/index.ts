@@ -10,3 +10,7 @@ export * from './lib/metrics/migration-metrics.service';
 export * from './lib/migrations.options';
 export { ServiceSchemaController } from './lib/schema/service-schema.controller';
 export { MigrationsModule } from './lib/migrations.module';
+export { mongoServiceConfig, type MongoServiceConfig } from './lib/mongo-service/mongo-service.config';
+export { MONGO_CONNECTION, MongoDatabaseModule, MongoDatabaseLifecycle, openMongoConnection } from './lib/mongo-service/mongo-database.module';
+export { mongoMigrationsOptions, type MongoServiceMigrations } from './lib/mongo-service/mongo-migrations.options';
+export { mongoZdmConfig, type MongoZdmService } from './lib/mongo-service/mongo-zdm.config';

@@ -1,1 +1,4 @@
-export * from './lib/order-total';
+export * from './lib/money';
+export * from './lib/order-status';
+export * from './lib/order-shapes';
+export * from './lib/orders.migrations';

@@ -62,3 +62,5 @@ export { indexFerretDbIds, keepFerretDbIdsIndexed, idIndexName, type IdIndexPass
 export { TcpProxy } from './lib/tcp-proxy';
 export { seededRandom } from './lib/seeded-random';
 export { waitFor } from './lib/wait-for';
+export { freePort, startServiceProcess, type ServiceProcess, type ServiceProcessSpec } from './lib/service-process';
+export { HOSTILE_KEYS, randomJson, type RandomJsonOptions } from './lib/random-json';

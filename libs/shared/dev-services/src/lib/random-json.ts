@@ -13,7 +13,7 @@ const HOSTILE_STRINGS = ['', ' ', '   ', '\t', '\u0000', 'a\nb', '$ne', '{"$gt":
 const NUMBERS = [0, -1, 1, 1.5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e308, -0];
 
 /**
- * A random JSON value built from `random` (use `seededRandom` from @zdm/dev-services so a failure can be replayed):
+ * A random JSON value built from `random` (use `seededRandom` of this library so a failure can be replayed):
  * scalars of every type, arrays, and objects whose keys mix the expected fields with hostile ones.
  */
 export function randomJson(random: () => number, options: RandomJsonOptions = {}, depth = 0): unknown {

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { ORDERS_COLLECTION, ORDERS_SERVICE, ordersReadRange, ordersRegistry } from '@zdm/orders-domain';
+import { MigrationsModule, MONGO_CONNECTION, MongoDatabaseModule, mongoMigrationsOptions } from '@zdm/migrations-nest';
+import { SERVICE_CONFIG, ServiceConfig, ServiceDefaultsModule } from '@zdm/service-defaults';
+import type { Connection } from 'mongoose';
+import { OrdersModule } from '../orders/orders.module';
+import { ordersConfig } from './orders.config';
+
+const registry = ordersRegistry();
+
+@Module({
+  imports: [
+    ServiceDefaultsModule.forRoot({ config: ordersConfig }),
+    MongoDatabaseModule,
+    MigrationsModule.forRootAsync({
+      inject: [SERVICE_CONFIG, MONGO_CONNECTION],
+      useFactory: (config: ServiceConfig<typeof ordersConfig>, connection: Connection) =>
+        mongoMigrationsOptions(config, connection, { service: ORDERS_SERVICE, registry, targets: { [ORDERS_COLLECTION]: ordersReadRange(registry) } }),
+    }),
+    OrdersModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,8 @@
+import type { ServiceOptions } from '@zdm/service-defaults';
+
+/** Who the service is: log field, OpenAPI title, and the API version OpenAPI shows. */
+export const ordersServiceOptions: ServiceOptions = {
+  name: 'orders',
+  version: '1.0.0',
+  description: 'Orders: place an order for a customer of the customers service, read it, page through orders, and move it through placed → paid → shipped → delivered (or cancelled before shipped).',
+};

@@ -1,0 +1,139 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { OrdersRepository, OrderWriteConflictError, StoredOrder } from '@zdm/orders-data-access';
+import { CustomersClient } from '@zdm/orders-customers-client';
+import { INITIAL_ORDER_STATUS, ORDERS_COLLECTION, Order, OrderLine, OrderStatus, orderTotalMinor, storedOrderV1, toMinorUnits, transitionProblem } from '@zdm/orders-domain';
+import { isUnreadableVersion, WriteDeadlineExceededError } from '@zdm/migrations-mongo';
+import { BuildSchemas } from '@zdm/migrations-nest';
+import { currentDeadline, DependencyUnavailableError, FieldError, waitingOn } from '@zdm/service-defaults';
+import { ChangeStatusDto } from './dto/change-status.dto';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery, DEFAULT_PAGE_SIZE } from './dto/list-orders.query';
+import { OrderPageResponse, OrderResponse } from './dto/order.response';
+
+/** Injection token of the customers API client. */
+export const CUSTOMERS_CLIENT = Symbol('orders:CUSTOMERS_CLIENT');
+
+const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
+
+/** The API view of a stored order. */
+export function toOrderResponse(stored: StoredOrder): OrderResponse {
+  const doc = stored.doc as Record<string, unknown> & Omit<OrderResponse, 'id' | 'createdAt' | 'updatedAt'>;
+  return {
+    id: stored.id,
+    customerId: doc.customerId,
+    customer: { firstName: doc.customer?.firstName, lastName: doc.customer?.lastName },
+    currency: doc.currency,
+    lines: (doc.lines ?? []).map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unitPrice })),
+    total: doc.total,
+    status: doc.status,
+    createdAt: isoOf(doc['createdAt']),
+    updatedAt: isoOf(doc['updatedAt']),
+  };
+}
+
+function invalid(details: FieldError[]): BadRequestException {
+  return new BadRequestException({ message: 'Validation failed', details });
+}
+
+/** The lines of a valid body in minor units, or a 400 naming every price that has none (too many decimals, 2^53). */
+export function linesInMinorUnits(body: CreateOrderDto): { lines: OrderLine[]; totalMinor: number } {
+  const problems: FieldError[] = [];
+  const lines = body.lines.map((line, i) => {
+    const price = toMinorUnits(line.unitPrice, body.currency, 'unitPrice');
+    if (!price.ok) problems.push({ field: `lines.${i}.unitPrice`, errors: [price.problem] });
+    return { sku: line.sku, quantity: line.quantity, unitPriceMinor: price.ok ? price.minor : 0 };
+  });
+  if (problems.length) throw invalid(problems);
+  const totalMinor = orderTotalMinor(lines);
+  if (totalMinor === undefined) throw invalid([{ field: 'lines', errors: [`the total of the lines is more than 2^53-1 ${body.currency} minor units`] }]);
+  return { lines, totalMinor };
+}
+
+/**
+ * Errors of the store as HTTP answers: a document this build cannot read is a 503 (this instance
+ * must not serve it), an update that kept losing races is a 409, and a write whose deadline passed
+ * before it could be sent is a 503 naming `mongo` (nothing was written).
+ */
+async function answering<T>(work: () => Promise<T>): Promise<T> {
+  const done = waitingOn('mongo');
+  try {
+    return await work();
+  } catch (err) {
+    if (isUnreadableVersion(err)) throw new ServiceUnavailableException(err.message);
+    if (err instanceof OrderWriteConflictError) throw new ConflictException(err.message);
+    if (err instanceof WriteDeadlineExceededError) throw new DependencyUnavailableError('mongo', err.message);
+    throw err;
+  } finally {
+    done();
+  }
+}
+
+/** Orders over the versioned store; each new order checks its customer through the customers API. */
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly orders: OrdersRepository,
+    private readonly schemas: BuildSchemas,
+    @Inject(CUSTOMERS_CLIENT) private readonly customers: CustomersClient,
+  ) {}
+
+  async create(body: CreateOrderDto): Promise<OrderResponse> {
+    const { lines, totalMinor } = linesInMinorUnits(body);
+    const customer = await this.customer(body.customerId);
+    const order: Order = {
+      customerId: body.customerId.toLowerCase(),
+      customer: { firstName: customer.firstName, lastName: customer.lastName },
+      currency: body.currency,
+      lines,
+      totalMinor,
+      status: INITIAL_ORDER_STATUS,
+    };
+    const version = this.schemas.writeVersion(ORDERS_COLLECTION);
+    return answering(async () => toOrderResponse(await this.orders.insert(storedOrderV1(order), version)));
+  }
+
+  get(id: string): Promise<OrderResponse> {
+    return answering(async () => toOrderResponse(found(id, await this.orders.findById(id))));
+  }
+
+  list(query: ListOrdersQuery): Promise<OrderPageResponse> {
+    return answering(async () => {
+      const filter = query.customerId ? { customerId: query.customerId.toLowerCase() } : {};
+      const page = await this.orders.page(query.limit ?? DEFAULT_PAGE_SIZE, query.after, filter);
+      return { items: page.items.map(toOrderResponse), next: page.next };
+    });
+  }
+
+  changeStatus(id: string, body: ChangeStatusDto): Promise<OrderResponse> {
+    return answering(async () => {
+      const updated = await this.orders.update(
+        id,
+        (current) => {
+          const problem = transitionProblem(current.doc['status'] as OrderStatus, body.status);
+          if (problem) throw new ConflictException(`order ${id}: ${problem}`);
+          return { set: { status: body.status } };
+        },
+        { deadline: currentDeadline() },
+      );
+      return toOrderResponse(found(id, updated));
+    });
+  }
+
+  /**
+   * The customer of a new order: 422 naming customerId when there is none. The client waits no longer
+   * than this request's deadline; when the customers API cannot answer, its `CustomersUnavailableError`
+   * (a `DependencyUnavailableError`) is a 503 with Retry-After naming `customers`.
+   */
+  private async customer(customerId: string) {
+    const customer = await this.customers.getCustomer(customerId);
+    if (!customer) {
+      throw new UnprocessableEntityException({ message: 'Validation failed', details: [{ field: 'customerId', errors: [`customer ${customerId} does not exist`] }] });
+    }
+    return customer;
+  }
+}
+
+function found(id: string, stored: StoredOrder | null): StoredOrder {
+  if (!stored) throw new NotFoundException(`order ${id} not found`);
+  return stored;
+}
