@@ -8,24 +8,24 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
+import { ObjectIdParam } from '@zdm/migrations-nest';
 import { ErrorResponseBody } from '@zdm/service-defaults';
 import { CustomerIdPipe } from './customer-id.pipe';
 import { CustomersService } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { BODY_SHAPES, CreateCustomerByFullName, CreateCustomerByParts, UpdateCustomerByFullName, UpdateCustomerByParts } from './dto/customer-body.shapes';
 import { CustomerPageResponse, CustomerResponse } from './dto/customer.response';
-import { CUSTOMER_ID_PATTERN, ListCustomersQuery } from './dto/list-customers.query';
+import { ListCustomersQuery } from './dto/list-customers.query';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 
 const oneOf = (...shapes: (new () => unknown)[]) => ({ oneOf: shapes.map((shape) => ({ $ref: getSchemaPath(shape) })) });
 
 /** The `id` path parameter as the document states it. */
-const CustomerIdParam = () => ApiParam({ name: 'id', description: 'Customer id', schema: { type: 'string', pattern: CUSTOMER_ID_PATTERN } });
+const CustomerIdParam = () => ObjectIdParam('Customer id');
 
 /** 409 as the write routes send it. */
 const ConflictAnswer = () =>

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CUSTOMERS_COLLECTION } from '@zdm/customers-domain';
 import { createCustomersRepository, CustomersRepository } from '@zdm/customers-data-access';
-import { BuildSchemas, MigrationMetrics } from '@zdm/migrations-nest';
+import { BuildSchemas, MigrationMetrics, MONGO_CONNECTION } from '@zdm/migrations-nest';
 import type { Connection } from 'mongoose';
-import { MONGO_CONNECTION } from '../app/database.module';
 import { CustomersController } from './customers.controller';
 import { CustomersService } from './customers.service';
 

@@ -1,5 +1,5 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { CustomersRepository, CustomerWriteConflictError, StoredCustomer } from '@zdm/customers-data-access';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { CustomersRepository, StoredCustomer } from '@zdm/customers-data-access';
 import {
   CUSTOMERS_COLLECTION,
   Customer,
@@ -15,16 +15,12 @@ import {
   storedShape,
 } from '@zdm/customers-domain';
 import { flagNames } from '@zdm/migrations-core';
-import { isUnreadableVersion, WriteDeadlineExceededError } from '@zdm/migrations-mongo';
-import { BuildSchemas, FLAG_SOURCE, FlagSource, MigrationMetrics } from '@zdm/migrations-nest';
-import { currentDeadline, DependencyUnavailableError, waitingOn } from '@zdm/service-defaults';
+import { answerFromStore, BuildSchemas, DEFAULT_PAGE_SIZE, FLAG_SOURCE, FlagSource, MigrationMetrics } from '@zdm/migrations-nest';
+import { currentDeadline } from '@zdm/service-defaults';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerPageResponse, CustomerResponse } from './dto/customer.response';
 import { ListCustomersQuery } from './dto/list-customers.query';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
-
-/** Page size when `limit` is not given. */
-export const DEFAULT_PAGE_SIZE = 20;
 
 const FULL_NAME_FLAGS = flagNames(fullNameMigration.id);
 
@@ -64,26 +60,6 @@ export function requestedName(body: UpdateCustomerDto, current?: Customer): { fi
 }
 
 /**
- * Errors of the store as HTTP answers: a document this build cannot read is a 503 (this instance
- * must not serve it; its readiness says so too), an update that kept losing races is a 409, and a
- * write whose deadline passed before it could be sent is a 503 naming `mongo` (nothing was written).
- */
-async function answering<T>(work: () => Promise<T>): Promise<T> {
-  // Every call here waits on the store: a request still in one at its deadline is a 503 naming it.
-  const done = waitingOn('mongo');
-  try {
-    return await work();
-  } catch (err) {
-    if (isUnreadableVersion(err)) throw new ServiceUnavailableException(err.message);
-    if (err instanceof CustomerWriteConflictError) throw new ConflictException(err.message);
-    if (err instanceof WriteDeadlineExceededError) throw new DependencyUnavailableError('mongo', err.message);
-    throw err;
-  } finally {
-    done();
-  }
-}
-
-/**
  * Customers over the versioned store. Each request takes the flags once: the write plan (which
  * version, whether the old name fields are still written) and the read plan (which name fields
  * are the truth), so one request never mixes two phases.
@@ -107,16 +83,16 @@ export class CustomersService {
       status: body.status ?? DEFAULT_CUSTOMER_STATUS,
       marketingPreferences: body.marketingPreferences ?? null,
     };
-    return answering(async () => this.view(await this.customers.insert(storedShape(customer, write).set, write.version), read));
+    return answerFromStore(async () => this.view(await this.customers.insert(storedShape(customer, write).set, write.version), read));
   }
 
   get(id: string): Promise<CustomerResponse> {
-    return answering(async () => this.view(found(id, await this.customers.findById(id)), this.plans().read));
+    return answerFromStore(async () => this.view(found(id, await this.customers.findById(id)), this.plans().read));
   }
 
   list(query: ListCustomersQuery): Promise<CustomerPageResponse> {
     const { read } = this.plans();
-    return answering(async () => {
+    return answerFromStore(async () => {
       const page = await this.customers.page(query.limit ?? DEFAULT_PAGE_SIZE, query.after);
       return { items: page.items.map((stored) => this.view(stored, read)), next: page.next };
     });
@@ -128,7 +104,7 @@ export class CustomersService {
     }
     const { write, read } = this.plans();
     this.assertWritable(body, write);
-    return answering(async () => {
+    return answerFromStore(async () => {
       const updated = await this.customers.update(id, (current) => {
         const now = readCustomer(current.doc, read);
         const next: CustomerData = {
@@ -143,7 +119,7 @@ export class CustomersService {
   }
 
   remove(id: string): Promise<void> {
-    return answering(async () => {
+    return answerFromStore(async () => {
       if (!(await this.customers.remove(id, { deadline: currentDeadline() }))) throw notFound(id);
     });
   }

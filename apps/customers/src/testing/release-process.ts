@@ -1,10 +1,9 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '@zdm/migrations-core/testing';
+import { startServiceProcess, stopServiceProcess, type ServiceProcess } from '@zdm/dev-services';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -37,59 +36,13 @@ export async function materializeRelease(service: string, release: string): Prom
   return { ...result, remove: () => rmSync(path.dirname(outDir), { recursive: true, force: true }) };
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** A service process started from a materialized release. */
-export interface ReleaseProcess {
-  child: ChildProcess;
-  /** `http://127.0.0.1:<port>` */
-  url: string;
-  output(): string;
-  /** Resolves with the exit code (or signal) once the process is gone. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type ReleaseProcess = ServiceProcess;
 
 /** Starts `release` as its own process with `env` on a free port and waits until it answers. */
-export async function startRelease(release: MaterializedRelease, env: Record<string, string>, timeoutMs = 90_000): Promise<ReleaseProcess> {
-  const port = await freePort();
-  const child = spawn(release.command, release.args, {
-    cwd: release.cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...release.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = `http://127.0.0.1:${port}`;
-  const answering = waitFor(`${release.service} ${release.release} to answer on ${url}`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, timeoutMs, 200);
-  const died = exited.then(({ code, signal }) => {
-    throw new Error(`${release.service} ${release.release} exited (${signal ?? code}) before answering:\n${output}`);
-  });
-  // Whichever loses the race settles later; nobody waits for it then.
-  answering.catch(() => undefined);
-  died.catch(() => undefined);
-  try {
-    await Promise.race([answering, died]);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
-  return { child, url, output: () => output, exited };
+export function startRelease(release: MaterializedRelease, env: Record<string, string>, timeoutMs = 90_000): Promise<ReleaseProcess> {
+  return startServiceProcess({ name: `${release.service} ${release.release}`, command: release.command, args: release.args, cwd: release.cwd, env: { ...release.env, ...env } }, timeoutMs);
 }
 
 /** Stops a started release: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
-export async function stopRelease(proc: ReleaseProcess | undefined, graceMs = 10_000): Promise<void> {
-  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const killed = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
-  await proc.exited;
-  clearTimeout(killed);
-}
+export const stopRelease = stopServiceProcess;

@@ -5,6 +5,7 @@ import { SERVICE_CONFIG, ServiceConfig, ServiceDefaultsModule } from '@zdm/servi
 import type { Connection } from 'mongoose';
 import { OrdersModule } from '../orders/orders.module';
 import { ordersConfig } from './orders.config';
+import { ordersServiceOptions } from './service-options';
 
 const registry = ordersRegistry();
 
@@ -15,7 +16,12 @@ const registry = ordersRegistry();
     MigrationsModule.forRootAsync({
       inject: [SERVICE_CONFIG, MONGO_CONNECTION],
       useFactory: (config: ServiceConfig<typeof ordersConfig>, connection: Connection) =>
-        mongoMigrationsOptions(config, connection, { service: ORDERS_SERVICE, registry, targets: { [ORDERS_COLLECTION]: ordersReadRange(registry) } }),
+        mongoMigrationsOptions(config, connection, {
+          service: ORDERS_SERVICE,
+          registry,
+          targets: { [ORDERS_COLLECTION]: ordersReadRange(registry) },
+          apiVersion: ordersServiceOptions.version,
+        }),
     }),
     OrdersModule,
   ],

@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { HOSTILE_KEYS, freePort, integrationServices, randomJson, seededRandom, type ServiceProcess } from '@zdm/dev-services';
+import { HOSTILE_KEYS, freePort, integrationServices, randomJson, seededRandom, stopServiceProcess, type ServiceProcess } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
 import { expectedOrderStatus, ORDER_BODY_KEYS, ORDER_LINE_KEYS } from '../testing/order-body.oracle';
@@ -31,8 +31,7 @@ describe('orders API against FerretDB and the customers service', () => {
   afterAll(async () => {
     await app?.close();
     await db?.close();
-    customersService?.child.kill('SIGTERM');
-    await customersService?.exited;
+    await stopServiceProcess(customersService);
   });
 
   describe('place, read, list, change status', () => {

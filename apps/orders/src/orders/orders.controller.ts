@@ -6,21 +6,23 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { ObjectIdParam, objectIdPipe } from '@zdm/migrations-nest';
 import { ErrorResponseBody } from '@zdm/service-defaults';
 import { ChangeStatusDto } from './dto/change-status.dto';
 import { CreateOrderDto } from './dto/create-order.dto';
-import { ListOrdersQuery, OBJECT_ID_PATTERN } from './dto/list-orders.query';
+import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
-import { OrderIdPipe } from './order-id.pipe';
 import { OrdersService } from './orders.service';
 
+/** Accepts an order id (24 hexadecimal characters) in the path; anything else is a 400 naming the field. */
+const OrderIdPipe = objectIdPipe('order');
+
 /** The `id` path parameter as the document states it. */
-const OrderIdParam = () => ApiParam({ name: 'id', description: 'Order id', schema: { type: 'string', pattern: OBJECT_ID_PATTERN } });
+const OrderIdParam = () => ObjectIdParam('Order id');
 
 // 400, 413 (with a body), 503 and 504 are added to every route by the service defaults.
 @ApiTags('orders')

@@ -1,13 +1,12 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { OrdersRepository, OrderWriteConflictError, StoredOrder } from '@zdm/orders-data-access';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { OrdersRepository, StoredOrder } from '@zdm/orders-data-access';
 import { CustomersClient } from '@zdm/orders-customers-client';
 import { INITIAL_ORDER_STATUS, ORDERS_COLLECTION, Order, OrderLine, OrderStatus, orderTotalMinor, storedOrderV1, toMinorUnits, transitionProblem } from '@zdm/orders-domain';
-import { isUnreadableVersion, WriteDeadlineExceededError } from '@zdm/migrations-mongo';
-import { BuildSchemas } from '@zdm/migrations-nest';
-import { currentDeadline, DependencyUnavailableError, FieldError, waitingOn } from '@zdm/service-defaults';
+import { answerFromStore, BuildSchemas, DEFAULT_PAGE_SIZE } from '@zdm/migrations-nest';
+import { currentDeadline, FieldError } from '@zdm/service-defaults';
 import { ChangeStatusDto } from './dto/change-status.dto';
 import { CreateOrderDto } from './dto/create-order.dto';
-import { ListOrdersQuery, DEFAULT_PAGE_SIZE } from './dto/list-orders.query';
+import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPageResponse, OrderResponse } from './dto/order.response';
 
 /** Injection token of the customers API client. */
@@ -49,25 +48,6 @@ export function linesInMinorUnits(body: CreateOrderDto): { lines: OrderLine[]; t
   return { lines, totalMinor };
 }
 
-/**
- * Errors of the store as HTTP answers: a document this build cannot read is a 503 (this instance
- * must not serve it), an update that kept losing races is a 409, and a write whose deadline passed
- * before it could be sent is a 503 naming `mongo` (nothing was written).
- */
-async function answering<T>(work: () => Promise<T>): Promise<T> {
-  const done = waitingOn('mongo');
-  try {
-    return await work();
-  } catch (err) {
-    if (isUnreadableVersion(err)) throw new ServiceUnavailableException(err.message);
-    if (err instanceof OrderWriteConflictError) throw new ConflictException(err.message);
-    if (err instanceof WriteDeadlineExceededError) throw new DependencyUnavailableError('mongo', err.message);
-    throw err;
-  } finally {
-    done();
-  }
-}
-
 /** Orders over the versioned store; each new order checks its customer through the customers API. */
 @Injectable()
 export class OrdersService {
@@ -89,15 +69,15 @@ export class OrdersService {
       status: INITIAL_ORDER_STATUS,
     };
     const version = this.schemas.writeVersion(ORDERS_COLLECTION);
-    return answering(async () => toOrderResponse(await this.orders.insert(storedOrderV1(order), version)));
+    return answerFromStore(async () => toOrderResponse(await this.orders.insert(storedOrderV1(order), version)));
   }
 
   get(id: string): Promise<OrderResponse> {
-    return answering(async () => toOrderResponse(found(id, await this.orders.findById(id))));
+    return answerFromStore(async () => toOrderResponse(found(id, await this.orders.findById(id))));
   }
 
   list(query: ListOrdersQuery): Promise<OrderPageResponse> {
-    return answering(async () => {
+    return answerFromStore(async () => {
       const filter = query.customerId ? { customerId: query.customerId.toLowerCase() } : {};
       const page = await this.orders.page(query.limit ?? DEFAULT_PAGE_SIZE, query.after, filter);
       return { items: page.items.map(toOrderResponse), next: page.next };
@@ -105,7 +85,7 @@ export class OrdersService {
   }
 
   changeStatus(id: string, body: ChangeStatusDto): Promise<OrderResponse> {
-    return answering(async () => {
+    return answerFromStore(async () => {
       const updated = await this.orders.update(
         id,
         (current) => {

@@ -42,11 +42,13 @@ export { hasAtomicUpdates, type DocumentClaimsOptions } from './lib/document.cla
 export { isTransientLock, retryWhileLocked } from './lib/mongo-driver.util';
 export {
   VersionedRepository,
+  DocumentWriteConflictError,
   versionedModel,
   isObjectIdHex,
   type DocumentChange,
   type DocumentPage,
   type DocumentWriteOptions,
+  type ModelVersionOptions,
   type StoredDocument,
   type VersionedModelOptions,
   type VersionedRepositoryOptions,

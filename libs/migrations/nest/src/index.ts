@@ -14,3 +14,5 @@ export { mongoServiceConfig, type MongoServiceConfig } from './lib/mongo-service
 export { MONGO_CONNECTION, MongoDatabaseModule, MongoDatabaseLifecycle, openMongoConnection } from './lib/mongo-service/mongo-database.module';
 export { mongoMigrationsOptions, type MongoServiceMigrations } from './lib/mongo-service/mongo-migrations.options';
 export { mongoZdmConfig, type MongoZdmService } from './lib/mongo-service/mongo-zdm.config';
+export { answerFromStore } from './lib/mongo-service/store-answers';
+export { CursorPageQuery, DEFAULT_PAGE_SIZE, OBJECT_ID_PATTERN, ObjectIdParam, PAGE_MAX, objectIdPipe } from './lib/mongo-service/object-id.http';

@@ -27,7 +27,7 @@ export type {
   UnleashService,
 } from './lib/types';
 export { ServiceUnavailableError } from './lib/resolve';
-export { probeDocker, type DockerProbe } from './lib/net';
+export { freePort, probeDocker, type DockerProbe } from './lib/net';
 export {
   startMongo,
   localMongoServer,
@@ -62,5 +62,6 @@ export { indexFerretDbIds, keepFerretDbIdsIndexed, idIndexName, type IdIndexPass
 export { TcpProxy } from './lib/tcp-proxy';
 export { seededRandom } from './lib/seeded-random';
 export { waitFor } from './lib/wait-for';
-export { freePort, startServiceProcess, type ServiceProcess, type ServiceProcessSpec } from './lib/service-process';
+export { startServiceProcess, stopServiceProcess, type ServiceProcess, type ServiceProcessSpec } from './lib/service-process';
 export { HOSTILE_KEYS, randomJson, type RandomJsonOptions } from './lib/random-json';
+export { startServiceApp, type InstanceEnv } from './lib/service-app';

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { CURRENCIES } from '@zdm/orders-domain';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { OBJECT_ID_PATTERN } from './list-orders.query';
+import { OBJECT_ID_PATTERN } from '@zdm/migrations-nest';
 
 /** Most lines one order may have. */
 export const LINES_MAX = 100;

@@ -2,8 +2,8 @@ import { MigrationRegistry } from '@zdm/migrations-core';
 import { integrationServices } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
 import { createCustomersRepository } from './customer.model';
-import { WriteDeadlineExceededError } from '@zdm/migrations-mongo';
-import { CustomersRepository, CustomerWriteConflictError } from './customers.repository';
+import { DocumentWriteConflictError, WriteDeadlineExceededError } from '@zdm/migrations-mongo';
+import { CustomersRepository } from './customers.repository';
 
 jest.setTimeout(30_000);
 
@@ -73,7 +73,7 @@ describe('CustomersRepository on FerretDB', () => {
       await connection.collection('customers').updateOne({ _id: new mongoose.Types.ObjectId(id) }, { $inc: { _rev: 1 } });
       return { set: { lastName: 'never' } };
     });
-    await expect(busy).rejects.toBeInstanceOf(CustomerWriteConflictError);
+    await expect(busy).rejects.toBeInstanceOf(DocumentWriteConflictError);
     expect((await repository.findById(id))?.doc['lastName']).toBe('B');
   });
 

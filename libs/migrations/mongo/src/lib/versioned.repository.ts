@@ -55,8 +55,20 @@ export interface VersionedRepositoryOptions {
   writer: DocumentWriter;
   /** How often an update is retried when someone else wrote the document meanwhile. Default 8. */
   maxRetries?: number;
-  /** The error an update throws when it kept losing the race (default: the writer's `WriteConflictError`). */
-  conflictError?: (id: string, attempts: number) => Error;
+  /** What one document is, in messages: `customer`, `order`. */
+  entity: string;
+}
+
+/** Thrown when an update kept losing the race against other writers (answered 409: try again). */
+export class DocumentWriteConflictError extends Error {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+    readonly attempts: number,
+  ) {
+    super(`${entity} ${id} kept changing while it was being updated (${attempts} attempts); try again`);
+    this.name = 'DocumentWriteConflictError';
+  }
 }
 
 const HEX_ID = /^[0-9a-f]{24}$/i;
@@ -128,7 +140,7 @@ export class VersionedRepository {
       if (!result) return null;
       return this.toStored('written' in result ? result.written : result.unchanged);
     } catch (err) {
-      if (err instanceof WriteConflictError && this.options.conflictError) throw this.options.conflictError(id, err.attempts);
+      if (err instanceof WriteConflictError) throw new DocumentWriteConflictError(this.options.entity, id, err.attempts);
       throw err;
     }
   }
@@ -162,16 +174,8 @@ export class VersionedRepository {
   }
 }
 
-/** Options of {@link versionedModel}: the collection, its fields, and what this build reads and writes. */
-export interface VersionedModelOptions {
-  /** The collection, also the target name of its migrations. */
-  collection: string;
-  /** The mongoose model name (one per connection). */
-  modelName: string;
-  /** Every field any version this build reads may hold; others are refused on write (`strict: 'throw'`). */
-  fields: SchemaDefinition;
-  /** Indexes to declare on the model, e.g. `[{ customerId: 1, _id: 1 }]`. */
-  indexes?: Record<string, 1 | -1>[];
+/** What a build reads and writes of one collection (the repository factories of the services take these). */
+export interface ModelVersionOptions {
   /** The migrations this build knows; reads upcast along their `up` chain. */
   registry: MigrationRegistry;
   /** Lowest document version this build reads. */
@@ -186,6 +190,18 @@ export interface VersionedModelOptions {
   atomicUpdates?: boolean;
 }
 
+/** Options of {@link versionedModel}: the collection, its fields, and what this build reads and writes. */
+export interface VersionedModelOptions extends ModelVersionOptions {
+  /** The collection, also the target name of its migrations. */
+  collection: string;
+  /** The mongoose model name (one per connection). */
+  modelName: string;
+  /** Every field any version this build reads may hold; others are refused on write (`strict: 'throw'`). */
+  fields: SchemaDefinition;
+  /** Indexes to declare on the model, e.g. `[{ customerId: 1, _id: 1 }]`. */
+  indexes?: Record<string, 1 | -1>[];
+}
+
 /**
  * The model of `options.collection` on `connection` with the versioned plugin (stamps `_v`, bumps
  * `_rev`, refuses versions this build does not know), and the {@link VersionedRepositoryOptions}
@@ -193,7 +209,7 @@ export interface VersionedModelOptions {
  * so a flag flipping mid-request cannot relabel it, and updates go through the migration runner's
  * write seam (claims in `zdm_claims` where the server needs them), chosen at the first write.
  */
-export function versionedModel(connection: Connection, options: VersionedModelOptions): Omit<VersionedRepositoryOptions, 'conflictError' | 'maxRetries'> {
+export function versionedModel(connection: Connection, options: VersionedModelOptions): Omit<VersionedRepositoryOptions, 'entity' | 'maxRetries'> {
   const pinned = new AsyncLocalStorage<number>();
   const versioned = { ...options, writeVersion: () => pinned.getStore() ?? options.writeVersion() };
   const schema = new Schema<Doc>(options.fields, { collection: options.collection, timestamps: true, versionKey: false, strict: 'throw' });

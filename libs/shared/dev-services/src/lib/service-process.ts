@@ -1,15 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from './net';
 import { waitFor } from './wait-for';
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** How to start a service as its own process. */
 export interface ServiceProcessSpec {
@@ -62,4 +53,13 @@ export async function startServiceProcess(spec: ServiceProcessSpec, timeoutMs = 
     throw err;
   }
   return { child, url, output: () => output, exited };
+}
+
+/** Stops a started service process: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
+export async function stopServiceProcess(proc: ServiceProcess | undefined, graceMs = 10_000): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const killed = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  await proc.exited;
+  clearTimeout(killed);
 }

@@ -13,6 +13,8 @@ export interface MongoServiceMigrations {
   registry: MigrationRegistry;
   /** Versions this build reads, per collection. */
   targets: ReadRanges;
+  /** The API version this build serves, as its schema endpoint reports it (e.g. `1.1.0`). */
+  apiVersion?: string;
 }
 
 /**
