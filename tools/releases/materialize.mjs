@@ -10,7 +10,8 @@
 // still uncommitted work when the release was committed is taken from its first later commit, and
 // reported; --worktree-libraries lets a library nobody committed yet come from the working tree),
 // and prints how to start it. With --json it prints
-// { service, release, commit, build, reads, overlays, outDir, cwd, command, args, env }.
+// { service, release, commit, build, reads, requiredEnv, overlays, outDir, cwd, command, args, env }
+// (requiredEnv: the manifest's `env`, the variables the service will not start without).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -136,6 +137,7 @@ export async function materialize(service, release, outDir, { repo = root, workt
     commit,
     build,
     reads: entry.reads,
+    requiredEnv: manifest.env ?? ['MONGO_URL'],
     overlays,
     outDir: out,
     cwd: out,
@@ -213,7 +215,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
       process.stdout.write(
         `${service} ${release} (${result.commit.slice(0, 12)}, reads v${result.reads?.join('..v') ?? '?'}) is in ${result.outDir}\n` +
           result.overlays.map((o) => `note: ${o.library} was not committed yet at ${result.commit.slice(0, 12)}; taken from ${o.commit === 'worktree' ? 'the working tree' : `its first commit ${o.commit.slice(0, 12)}`}\n`).join('') +
-          `start it with MONGO_URL (and optionally UNLEASH_URL, UNLEASH_CLIENT_TOKEN, PORT) set:\n` +
+          `start it with ${result.requiredEnv.join(', ')} (and optionally UNLEASH_URL, UNLEASH_CLIENT_TOKEN, PORT) set:\n` +
           `  cd ${result.cwd} && ${env} ${result.command} ${result.args.join(' ')}\n`,
       );
     }

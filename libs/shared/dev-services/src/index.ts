@@ -65,3 +65,4 @@ export { waitFor } from './lib/wait-for';
 export { startServiceProcess, stopServiceProcess, type ServiceProcess, type ServiceProcessSpec } from './lib/service-process';
 export { HOSTILE_KEYS, randomJson, type RandomJsonOptions } from './lib/random-json';
 export { startServiceApp, type InstanceEnv } from './lib/service-app';
+export { materializeRelease, startRelease, stopRelease, type MaterializedRelease, type ReleaseProcess } from './lib/releases';
