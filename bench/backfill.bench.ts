@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       zdmDetail: { ...child, peakRssMb: undefined, sampledPeakRssMb: undefined },
       rss,
       targets: {
-        zdmAtLeast70PctOfBulk: z.docsPerSec >= 0.7 * b.docsPerSec,
+        zdmAtLeast75PctOfBulk: z.docsPerSec >= 0.75 * b.docsPerSec,
         zdmAtLeast5xNaive: z.docsPerSec >= 5 * n.docsPerSec,
         peakRssUnder250MbAt1M: rss && rss['docs'] === 1_000_000 && !rss['timeBoxed'] ? (rss['peakRssMb'] as number) < 250 : null,
       },
