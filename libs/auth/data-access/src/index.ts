@@ -1,0 +1,2 @@
+export * from './lib/users.repository';
+export * from './lib/sessions.store';
