@@ -1,3 +1,4 @@
+import { emptyCheckpoint } from '@zdm/migrations-core';
 import { describeControlStore } from '@zdm/migrations-core/testing';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -42,6 +43,24 @@ describe('createMongoControlStore on its database', () => {
     expect(await index(names.audit)).toContain('zdm_audit_by_migration');
     expect(await index(names.quarantine)).toContain('zdm_quarantine_by_migration');
     expect(await index(names.heartbeats)).toContain('zdm_expiry');
+  });
+});
+
+describe('leases on MongoDB servers', () => {
+  it('takes the next token once a token whose holder never recorded it in the lease has expired, and not before', async () => {
+    const store = createMongoControlStore(mongo.db, { prefix: 'zdm_lapsed_' });
+    const first = await store.leases.acquire('job', 'runner-a', 1);
+    expect(first).toMatchObject({ token: 1 });
+    await sleep(10);
+    // Token 2 taken by a runner killed between its epoch record and its lease record: the lease still shows token 1.
+    const epochs = mongo.db.collection(controlCollectionNames('zdm_lapsed_').leaseEpochs);
+    await epochs.insertOne({ _id: 'job#2', key: 'job', owner: 'killed', at: new Date(), expiresAt: new Date(Date.now() + 400) } as never);
+    expect(await store.leases.acquire('job', 'runner-b', 60_000)).toBeNull();
+    await sleep(450);
+    const taken = await store.leases.acquire('job', 'runner-b', 60_000);
+    expect(taken).toMatchObject({ owner: 'runner-b', token: 3 });
+    expect(await store.leases.writeCheckpoint('job', 3, emptyCheckpoint())).toBe(true);
+    expect(await store.leases.writeCheckpoint('job', 2, emptyCheckpoint())).toBe(false);
   });
 });
 

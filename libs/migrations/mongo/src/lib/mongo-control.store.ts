@@ -44,7 +44,14 @@ const NOT_IMPLEMENTED = 238;
  * does not (an update reads and writes in separate steps), so leases are not taken with a
  * conditional update: each acquisition inserts an epoch record `<key>#<token>` into
  * `zdm_lease_epochs`, and a unique insert is atomic on both, so two processes racing for one
- * expired lease never both get it.
+ * expired lease never both get it. An epoch record carries its lease's first expiry, so a token
+ * taken by a process that died before recording it in `zdm_leases` is skipped once that expiry
+ * has passed, instead of holding the lease up for ever.
+ *
+ * Renewals, checkpoints and releases are conditional updates of the lease record. On FerretDB 1.x
+ * they read and write in separate steps, so one that read the record just before another process
+ * took the lease can still write the older token back; the epoch records keep that from blocking
+ * the next acquisition, but not from letting the older holder's next write through.
  */
 export function createMongoControlStore(db: Db, options: MongoControlStoreOptions = {}): ControlStore {
   const names = controlCollectionNames(options.prefix);
@@ -98,19 +105,24 @@ export function createMongoControlStore(db: Db, options: MongoControlStoreOption
           const current = await leases.findOne({ _id: key });
           const holder = current?.['owner'] as string | null | undefined;
           if (holder && holder !== owner && (current?.['expiresAt'] as Date) > now) return null;
-          const token = ((current?.['token'] as number | undefined) ?? 0) + 1;
+          const expiresAt = new Date(now.getTime() + ttlMs);
           // Each token is taken by inserting its epoch record: an insert of a unique _id is atomic on
           // every server (FerretDB 1.x included), so of two processes that read the same free lease
           // exactly one gets the token; the other finds the _id taken.
-          try {
-            await retryWhileLocked(() => epochs.insertOne({ _id: `${key}#${token}`, key, owner, at: now }));
-          } catch (err) {
-            if (isDuplicateKey(err)) return null;
-            throw err;
+          for (let token = ((current?.['token'] as number | undefined) ?? 0) + 1; ; token++) {
+            try {
+              await retryWhileLocked(() => epochs.insertOne({ _id: `${key}#${token}`, key, owner, at: now, expiresAt }));
+            } catch (err) {
+              if (!isDuplicateKey(err)) throw err;
+              // Taken by a process that never recorded it in the lease (killed between the two writes,
+              // or its record overwritten on FerretDB): once that lease would have expired, no runner
+              // holds the token, so the next one is free to take.
+              if (await epochLapsed(epochs, `${key}#${token}`, now)) continue;
+              return null;
+            }
+            await retryWhileLocked(() => leases.updateOne({ _id: key }, { $set: { owner, token, expiresAt } }, { upsert: true }));
+            return { key, owner, token, expiresAt };
           }
-          const expiresAt = new Date(now.getTime() + ttlMs);
-          await retryWhileLocked(() => leases.updateOne({ _id: key }, { $set: { owner, token, expiresAt } }, { upsert: true }));
-          return { key, owner, token, expiresAt };
         }),
       renew: (lease, ttlMs) =>
         write(async () => {
@@ -189,6 +201,15 @@ export function createMongoControlStore(db: Db, options: MongoControlStoreOption
         read(async () => (await heartbeats.find({ expiresAt: { $gt: now } }).sort({ _id: 1 }).toArray()).map(toHeartbeat)),
     },
   };
+}
+
+/**
+ * Whether the epoch record `id` holds a lease that has expired by `now`. Records written before
+ * epochs carried their expiry count as live, so such a token is never skipped.
+ */
+async function epochLapsed(epochs: AnyIdCollection, id: string, now: Date): Promise<boolean> {
+  const expiresAt = (await epochs.findOne({ _id: id }))?.['expiresAt'];
+  return expiresAt instanceof Date && expiresAt <= now;
 }
 
 /** Replaces the document with this `_id`, creating it if needed (one retry when a concurrent upsert wins). */
