@@ -1,33 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** The JWS algorithm access tokens are signed with (Ed25519). */
-export const ACCESS_TOKEN_ALG = 'EdDSA';
-
-/** The `typ` header of access tokens (RFC 9068), so an ID token or other JWT is never taken for one. */
-export const ACCESS_TOKEN_TYP = 'at+jwt';
-
-/** The audience every zdm service expects in access tokens unless configured otherwise. */
-export const DEFAULT_AUDIENCE = 'zdm';
-
-/** The issuer access tokens name unless configured otherwise. */
-export const DEFAULT_ISSUER = 'zdm-auth-hub';
-
-/** The claims of an access token, as every service reads them. */
-export interface AccessClaims {
-  /** The user id (24 hexadecimal characters). */
-  sub: string;
-  /** The session (refresh-token family) the token was issued in; logout ends it. */
-  sid: string;
-  iss: string;
-  aud: string;
-  /** Issued at, seconds since the epoch. */
-  iat: number;
-  /** Expires at, seconds since the epoch. */
-  exp: number;
-  /** A unique id per token. */
-  jti: string;
-}
-
 /** A session id: 22 base64url characters (128 random bits). */
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 /** A refresh token: `<sid>.<43 base64url characters>` (256 random bits after the session id). */

@@ -27,6 +27,8 @@ export interface ServiceOptions {
   version?: string;
   /** Description in the OpenAPI document. */
   description?: string;
+  /** Adds to the OpenAPI document before it is built, e.g. a security scheme (`builder.addBearerAuth(...)`). */
+  openApi?: (builder: DocumentBuilder) => DocumentBuilder;
 }
 
 /**
@@ -57,11 +59,11 @@ export function configureServiceApp<T extends NestExpressApplication>(app: T, op
   const express = app.getHttpAdapter().getInstance() as { router: { stack: unknown[] } };
   app.use(answerMethodNotAllowed(() => express.router));
 
-  const document = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle(options.name)
     .setVersion(options.version ?? '1.0.0')
-    .setDescription(options.description ?? '')
-    .build();
+    .setDescription(options.description ?? '');
+  const document = (options.openApi ? options.openApi(builder) : builder).build();
   SwaggerModule.setup('docs', app, () =>
     completeServiceDocument(SwaggerModule.createDocument(app, document, { extraModels: [ErrorResponseBody] })),
   );

@@ -18,11 +18,21 @@ export interface RootLoggerOptions {
   level: LevelWithSilent;
   /** Read on every line, so the service name can be set after the logger exists. */
   service: () => string | undefined;
+  /** Where lines go. Default stdout. */
+  destination?: pino.DestinationStream;
 }
 
+/** Fields never written as they are: credential headers, and passwords and tokens wherever a log line carries them (one level deep). */
+export const CREDENTIAL_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  ...['password', 'refreshToken', 'accessToken', 'token'].flatMap((field) => [field, `*.${field}`, `req.body.${field}`]),
+];
+
 /** One JSON object per line on stdout, ISO timestamps, textual levels, credentials redacted. */
-export function createRootLogger({ level, service }: RootLoggerOptions): Logger {
-  return pino({
+export function createRootLogger({ level, service, destination }: RootLoggerOptions): Logger {
+  const options: pino.LoggerOptions = {
     level,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
@@ -30,11 +40,9 @@ export function createRootLogger({ level, service }: RootLoggerOptions): Logger 
       const name = service();
       return name === undefined ? {} : { service: name };
     },
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-      censor: '[redacted]',
-    },
-  });
+    redact: { paths: CREDENTIAL_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, UnauthorizedException } from '@nestjs/common';
+import {
+  decideRefresh,
+  hashPassword,
+  hashRefreshToken,
+  newRefreshToken,
+  newSessionId,
+  normalizeEmail,
+  refreshTokenSession,
+  startSession,
+  verifyPassword,
+  type ScryptParams,
+} from '@zdm/auth-domain';
+import { MalformedSessionError, SessionsStore, UsersRepository, type ReadSession } from '@zdm/auth-data-access';
+import { answerFromStore } from '@zdm/migrations-nest';
+import { SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
+import { randomBytes } from 'node:crypto';
+import { authHubConfig } from '../app/auth-hub.config';
+import { answerFromRedis } from '../app/redis.module';
+import { SigningKey } from '../keys/signing-key';
+import { SCRYPT_PARAMS } from '../users/users.service';
+import { LoginDto } from './dto/login.dto';
+import { TokenPairResponse } from './dto/token-pair.response';
+import { LoginLimiter } from './login-limiter';
+
+/** One answer for an unknown address and a wrong password, so the answer tells nobody which accounts exist. */
+const WRONG_CREDENTIALS = 'email or password is wrong';
+const INVALID_REFRESH = 'the refresh token is not valid (expired, revoked, already used or never issued); log in again';
+
+/** How often a refresh re-reads a session that changed under it before giving up. */
+const REFRESH_ATTEMPTS = 3;
+
+/**
+ * Logins, refreshes and logouts. A login always runs the KDF, against a dummy hash when the
+ * address is unknown, so an unknown user and a wrong password take about the same time.
+ */
+@Injectable()
+export class SessionsService implements OnApplicationBootstrap {
+  private readonly log = new Logger(SessionsService.name);
+  /** A hash of a random password with the current parameters: what unknown addresses are checked against. */
+  private dummyHash = '';
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsStore,
+    private readonly limiter: LoginLimiter,
+    private readonly key: SigningKey,
+    @Inject(SCRYPT_PARAMS) private readonly scrypt: ScryptParams,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig<typeof authHubConfig>,
+  ) {}
+
+  async onApplicationBootstrap() {
+    this.dummyHash = await hashPassword(randomBytes(24).toString('base64url'), this.scrypt);
+  }
+
+  async login(body: LoginDto, ip: string): Promise<TokenPairResponse> {
+    const email = normalizeEmail(body.email);
+    await this.limiter.attempt(email, ip);
+    const user = await answerFromStore(() => this.users.findByEmail(email));
+    const stored = typeof user?.doc['passwordHash'] === 'string' ? user.doc['passwordHash'] : undefined;
+    const matches = await verifyPassword(body.password, stored ?? this.dummyHash);
+    if (!user || !stored || !matches) throw new UnauthorizedException(WRONG_CREDENTIALS);
+    await this.limiter.succeeded(email);
+    const sid = newSessionId();
+    const refreshToken = newRefreshToken(sid);
+    await answerFromRedis(() => this.sessions.create(sid, startSession(user.id, hashRefreshToken(refreshToken), Date.now()), this.config.REFRESH_TOKEN_TTL_SECONDS));
+    return this.pair(user.id, sid, refreshToken);
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPairResponse> {
+    const sid = refreshTokenSession(refreshToken);
+    if (!sid) throw new UnauthorizedException(INVALID_REFRESH);
+    const presented = hashRefreshToken(refreshToken);
+    for (let attempt = 0; attempt < REFRESH_ATTEMPTS; attempt++) {
+      const read = await this.readSession(sid);
+      if (!read) throw new UnauthorizedException(INVALID_REFRESH);
+      const next = newRefreshToken(sid);
+      const decision = decideRefresh(read.record, presented, hashRefreshToken(next), Date.now());
+      if (decision.kind === 'unknown') throw new UnauthorizedException(INVALID_REFRESH);
+      if (decision.kind === 'reuse') {
+        await answerFromRedis(() => this.sessions.revoke(sid));
+        this.log.warn(`session ${sid}: a refresh token was used twice; the session (user ${read.record.userId}) is revoked`);
+        throw new UnauthorizedException('the refresh token was already used; the session is revoked, log in again');
+      }
+      if (await answerFromRedis(() => this.sessions.replace(sid, read, decision.next, this.config.REFRESH_TOKEN_TTL_SECONDS))) {
+        return this.pair(read.record.userId, sid, next);
+      }
+    }
+    // Changed on every attempt: another refresh won each time, so this token is no longer current.
+    throw new UnauthorizedException(INVALID_REFRESH);
+  }
+
+  /** Ends one session (idempotent: an ended session stays ended). */
+  async logout(sid: string): Promise<void> {
+    await answerFromRedis(() => this.sessions.revoke(sid));
+  }
+
+  /** Ends every session of the user; how many there were. */
+  logoutEverywhere(userId: string): Promise<number> {
+    return answerFromRedis(() => this.sessions.revokeUser(userId));
+  }
+
+  private async readSession(sid: string): Promise<ReadSession | null> {
+    try {
+      return await answerFromRedis(() => this.sessions.get(sid));
+    } catch (err) {
+      if (!(err instanceof MalformedSessionError)) throw err;
+      this.log.error(err.message);
+      return null;
+    }
+  }
+
+  private async pair(userId: string, sid: string, refreshToken: string): Promise<TokenPairResponse> {
+    const { ACCESS_TOKEN_TTL_SECONDS: ttlSeconds, REFRESH_TOKEN_TTL_SECONDS, TOKEN_ISSUER: issuer, TOKEN_AUDIENCE: audience } = this.config;
+    const accessToken = await this.key.sign({ userId, sid }, { issuer, audience, ttlSeconds });
+    return { tokenType: 'Bearer', accessToken, expiresIn: ttlSeconds, refreshToken, refreshExpiresIn: REFRESH_TOKEN_TTL_SECONDS };
+  }
+}
