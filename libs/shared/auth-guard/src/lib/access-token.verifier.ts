@@ -79,8 +79,8 @@ export class AccessTokenVerifier {
       return { sub, sid, jti, iss: this.options.issuer, aud: this.options.audience, iat: payload.iat as number, exp: payload.exp as number };
     } catch (err) {
       if (err instanceof InvalidAccessTokenError) throw err;
-      if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || isFetchFailure(err)) {
-        throw new KeySetUnavailableError(this.url(), (err as Error).message);
+      if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || isKeySetFetchFailure(err)) {
+        throw new KeySetUnavailableError(this.url(), String((err as Error).message));
       }
       if (err instanceof errors.JOSEError) throw new InvalidAccessTokenError(describe(err));
       throw err;
@@ -109,9 +109,14 @@ export class AccessTokenVerifier {
   }
 }
 
-/** fetch() failing to connect (the hub is down) surfaces as a TypeError with a cause. */
-function isFetchFailure(err: unknown): boolean {
-  return err instanceof TypeError && /fetch failed/i.test(err.message);
+/**
+ * The key set could not be had: fetch() failing to connect (a TypeError "fetch failed"; compared by
+ * name, since it may come from another realm), or the hub answering something other than a JWKS.
+ */
+function isKeySetFetchFailure(err: unknown): boolean {
+  const { name, message } = (err ?? {}) as { name?: unknown; message?: unknown };
+  if (name === 'TypeError' && typeof message === 'string' && /fetch failed/i.test(message)) return true;
+  return err instanceof errors.JOSEError && /JSON Web Key Set HTTP response/.test(err.message);
 }
 
 /** A short reason for a 401, without echoing the token. */

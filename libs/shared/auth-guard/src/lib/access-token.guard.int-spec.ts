@@ -1,0 +1,137 @@
+import { Controller, Get, Module, Req } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { integrationServices, startServiceApp, startServiceProcess, stopServiceProcess, type ServiceProcess } from '@zdm/dev-services';
+import { ServiceDefaultsModule } from '@zdm/service-defaults';
+import { generateKeyPairSync } from 'node:crypto';
+import path from 'node:path';
+import request from 'supertest';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from './access-token';
+import { ACCESS_TOKEN_VERIFIER, type AuthenticatedRequest } from './access-token.guard';
+import { AccessTokenVerifier } from './access-token.verifier';
+import { AuthGuardModule } from './auth-guard.module';
+import { RequiresAccessToken, withBearerScheme } from './openapi';
+
+jest.setTimeout(180_000);
+
+const services = integrationServices(['mongo', 'redis']);
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
+
+/** The auth hub of this tree as its own process, with a key generated now. */
+function startHub(name: string): Promise<ServiceProcess> {
+  return startServiceProcess({
+    name,
+    command: path.join(ROOT, 'node_modules', '.bin', 'node'),
+    args: ['-r', '@swc-node/register', 'apps/auth-hub/src/main.ts'],
+    cwd: ROOT,
+    env: {
+      SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json'),
+      MONGO_URL: services.mongo.url,
+      MONGO_DB: `${services.mongoDbName}_${name}`.slice(0, 63),
+      REDIS_URL: services.redis.url,
+      REDIS_PREFIX: `${services.redisPrefix}${name}:`,
+      SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      SCRYPT_LOG_N: '10',
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+    },
+  });
+}
+
+/** Logs a fresh user in at `hub` and returns the access token. */
+async function accessToken(hub: ServiceProcess, email: string): Promise<string> {
+  const post = (p: string, body: unknown) => fetch(`${hub.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const password = 'correct horse battery';
+  expect((await post('/users', { email, password })).status).toBe(201);
+  return ((await (await post('/sessions', { email, password })).json()) as { accessToken: string }).accessToken;
+}
+
+@Controller('orders')
+class ProtectedController {
+  @Get()
+  @RequiresAccessToken()
+  who(@Req() req: AuthenticatedRequest) {
+    return { sub: req.auth.sub, sid: req.auth.sid };
+  }
+
+  @Get('public')
+  open() {
+    return { open: true };
+  }
+}
+
+/** A service that verifies the hub's tokens through the shared guard, fetching the JWKS from `hubUrl`. */
+async function startProtectedService(hubUrl: string): Promise<NestExpressApplication> {
+  @Module({
+    imports: [
+      ServiceDefaultsModule.forRoot(),
+      AuthGuardModule.forRootAsync({ useFactory: () => ({ keys: { jwksUrl: `${hubUrl}/.well-known/jwks.json`, cooldownMs: 0 }, issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE }) }),
+    ],
+    controllers: [ProtectedController],
+  })
+  class ProtectedModule {}
+  return startServiceApp(ProtectedModule, { name: 'protected', openApi: withBearerScheme }, {});
+}
+
+describe('the access-token guard against a running auth hub', () => {
+  let hub: ServiceProcess;
+  let otherHub: ServiceProcess;
+  let app: NestExpressApplication;
+  let http: ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    [hub, otherHub] = await Promise.all([startHub('hub'), startHub('other')]);
+    app = await startProtectedService(hub.url);
+    http = request(app.getHttpServer());
+  });
+  afterAll(async () => {
+    await app?.close();
+    await stopServiceProcess(hub);
+    await stopServiceProcess(otherHub);
+  });
+
+  it("lets a request with the hub's access token through, with its claims, and reports the key ids it fetched", async () => {
+    const verifier = app.get<AccessTokenVerifier>(ACCESS_TOKEN_VERIFIER);
+    expect(verifier.keyIds()).toEqual([]);
+    const token = await accessToken(hub, 'guarded@example.com');
+    const res = await http.get('/orders').set('authorization', `Bearer ${token}`).expect(200);
+    expect(res.body).toEqual({ sub: expect.stringMatching(/^[0-9a-f]{24}$/), sid: expect.any(String) });
+    const jwks = (await (await fetch(`${hub.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(verifier.keyIds()).toEqual(jwks.keys.map((k) => k.kid));
+  });
+
+  it('refuses a missing or tampered token and one signed by another hub, with 401 and WWW-Authenticate; public routes stay open', async () => {
+    expect((await http.get('/orders').expect(401)).headers['www-authenticate']).toBe('Bearer');
+    const token = await accessToken(hub, 'tampered@example.com');
+    const tampered = `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    expect((await http.get('/orders').set('authorization', `Bearer ${tampered}`).expect(401)).body.message).toBe('the token signature is not valid');
+    const foreign = await accessToken(otherHub, 'foreign@example.com');
+    const refused = await http.get('/orders').set('authorization', `Bearer ${foreign}`).expect(401);
+    expect(refused.body.message).toBe('the token is signed with a key the auth hub does not publish');
+    expect(refused.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    await http.get('/orders/public').expect(200);
+  });
+
+  it('states the bearer scheme in the OpenAPI document, on the guarded route only', async () => {
+    const doc = (await http.get('/docs-json').expect(200)).body;
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.paths['/orders'].get.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/orders'].get.responses['401']).toBeDefined();
+    expect(doc.paths['/orders/public'].get.security).toBeUndefined();
+  });
+
+  it('keeps verifying with the keys it cached while the hub is down; a service that never fetched them answers 503 naming auth-hub', async () => {
+    const token = await accessToken(otherHub, 'cached@example.com');
+    const cachedApp = await startProtectedService(otherHub.url);
+    const fresh = await startProtectedService(otherHub.url);
+    try {
+      await request(cachedApp.getHttpServer()).get('/orders').set('authorization', `Bearer ${token}`).expect(200);
+      await stopServiceProcess(otherHub);
+      await request(cachedApp.getHttpServer()).get('/orders').set('authorization', `Bearer ${token}`).expect(200);
+      const res = await request(fresh.getHttpServer()).get('/orders').set('authorization', `Bearer ${token}`).expect(503);
+      expect({ dependency: res.body.dependency, retryAfter: res.headers['retry-after'] }).toEqual({ dependency: 'auth-hub', retryAfter: '1' });
+    } finally {
+      await cachedApp.close();
+      await fresh.close();
+    }
+  });
+});
