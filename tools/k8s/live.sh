@@ -7,10 +7,10 @@
 #      the base's securityContext;
 #   3. a rolling update (dev) under `kubectl rollout status`, with the available count never
 #      below the desired count;
-#   4. blue-green (dev-blue-green): the Service's EndpointSlices hold the blue pods, then, after
-#      one patch of the selector, exactly the green pods;
-#   5. migration Jobs: a resumed data Job and the orchestrator Job reach Complete, the others stay
-#      suspended.
+#   4. blue-green (dev-blue-green): each service's Service's EndpointSlices hold the blue pods,
+#      then, after one patch of the selector, exactly the green pods;
+#   5. migration Jobs: a resumed data Job and the orchestrator Jobs (customers, orders) reach
+#      Complete, the others stay suspended.
 # Prints each step's time, and stops the cluster at the end, also on failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -74,8 +74,10 @@ for path in deploy/k8s/overlays/*/; do
   kubectl create namespace "$ns" >/dev/null
   case "$o" in production*)
     # What an operator provides in production (components/external-stores).
-    kubectl -n "$ns" create secret generic customers-stores --from-literal=MONGO_URL='mongodb://db-1.example:27017/?replicaSet=rs0' \
-      --from-literal=UNLEASH_URL=https://unleash.example --from-literal=UNLEASH_CLIENT_TOKEN=default:production.example >/dev/null
+    for service in customers orders; do
+      kubectl -n "$ns" create secret generic "$service-stores" --from-literal=MONGO_URL='mongodb://db-1.example:27017/?replicaSet=rs0' \
+        --from-literal=UNLEASH_URL=https://unleash.example --from-literal=UNLEASH_CLIENT_TOKEN=default:production.example >/dev/null
+    done
     kubectl -n "$ns" create secret generic zdm-stores --from-literal=MONGO_URL='mongodb://db-1.example:27017/?replicaSet=rs0' \
       --from-literal=UNLEASH_URL=https://unleash.example --from-literal=UNLEASH_ADMIN_TOKEN='*:*.example' >/dev/null
     ;;
@@ -98,14 +100,16 @@ for o in "${overlays[@]}"; do
 done
 kubectl -n zdm-dev wait --for=condition=Complete job/mongo-replica-set --timeout=120s >/dev/null ||
   die "the replica-set Job did not complete"
-spread=$(kubectl -n zdm get pods -l app.kubernetes.io/name=customers -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)
-[ "$spread" -eq 3 ] || die "the 3 production customers pods are on $spread nodes, not 3"
+for service in customers orders; do
+  spread=$(kubectl -n zdm get pods -l app.kubernetes.io/name=$service -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)
+  [ "$spread" -eq 3 ] || die "the 3 production $service pods are on $spread nodes, not 3"
+done
 # A pod without the securityContext of the base: the namespace must refuse it.
 if kubectl -n zdm-dev run plain --image=zdm/customers:v2 --dry-run=server >"$dir/psa.log" 2>&1; then
   die "the restricted Pod Security profile let a pod without a securityContext in"
 fi
 grep -q 'violates PodSecurity "restricted' "$dir/psa.log" || die "a plain pod was refused for another reason: $(cat "$dir/psa.log")"
-step "mongo-replica-set Job Complete; production pods on 3 nodes; a pod without securityContext refused by Pod Security"
+step "mongo-replica-set Job Complete; production pods of each service on 3 nodes; a pod without securityContext refused by Pod Security"
 
 # 3. a rolling update never drops below the desired count
 ns=zdm-dev
@@ -127,22 +131,24 @@ kubectl -n $ns rollout undo deployment/customers >/dev/null
 kubectl -n $ns rollout status deployment/customers --timeout=180s >/dev/null
 step "rolling update v2 -> v1 -> v2 in $ns: available never below $desired ($(wc -l <"$dir/available.log") samples)"
 
-# 4. blue-green: the Service's endpoints move from the blue pods to the green pods
+# 4. blue-green: each Service's endpoints move from its blue pods to its green pods
 ns=zdm-dev-blue-green
-pod_ips() { kubectl -n $ns get pods -l "app.kubernetes.io/name=customers,color=$1" -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}' | sort; }
+pod_ips() { kubectl -n $ns get pods -l "app.kubernetes.io/name=$1,color=$2" -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}' | sort; }
 endpoint_ips() {
-  kubectl -n $ns get endpointslices -l kubernetes.io/service-name=customers \
+  kubectl -n $ns get endpointslices -l kubernetes.io/service-name="$1" \
     -o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | sort
 }
-serves() { [ "$(endpoint_ips)" = "$(pod_ips "$1")" ] && [ -n "$(pod_ips "$1")" ]; }
-eventually 30 "the Service's endpoints are the blue pods" serves blue
-kubectl -n $ns rollout status deployment/customers-green --timeout=180s >/dev/null
-kubectl -n $ns patch service customers --type=merge -p '{"spec":{"selector":{"color":"green"}}}' >/dev/null
-eventually 30 "the Service's endpoints are the green pods" serves green
-step "blue-green switch in $ns: EndpointSlices went from blue ($(pod_ips blue | paste -sd' ')) to green ($(pod_ips green | paste -sd' '))"
+serves() { [ "$(endpoint_ips "$1")" = "$(pod_ips "$1" "$2")" ] && [ -n "$(pod_ips "$1" "$2")" ]; }
+for service in customers orders; do
+  eventually 30 "the $service Service's endpoints are the blue pods" serves $service blue
+  kubectl -n $ns rollout status deployment/$service-green --timeout=180s >/dev/null
+  kubectl -n $ns patch service $service --type=merge -p '{"spec":{"selector":{"color":"green"}}}' >/dev/null
+  eventually 30 "the $service Service's endpoints are the green pods" serves $service green
+  step "blue-green switch of $service in $ns: EndpointSlices went from blue ($(pod_ips $service blue | paste -sd' ')) to green ($(pod_ips $service green | paste -sd' '))"
+done
 
 # 5. migration Jobs
-for job in zdm-dev/zdm-customers-full-name-backfill zdm-dev-blue-green/zdm-customers-full-name-run; do
+for job in zdm-dev/zdm-customers-full-name-backfill zdm-dev-blue-green/zdm-customers-full-name-run zdm-dev-blue-green/zdm-orders-money-run; do
   ns=${job%/*}
   name=${job#*/}
   kubectl -n "$ns" patch job "$name" --type=merge -p '{"spec":{"suspend":false}}' >/dev/null

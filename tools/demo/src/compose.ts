@@ -8,6 +8,8 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { ComposeCli } from './lib/compose.cli';
 import { ComposeStory } from './lib/compose.story';
+import { customersService } from './lib/services/customers.service';
+import { ordersService } from './lib/services/orders.service';
 import { whole } from './lib/cli-args';
 import { serviceLines, verdictLine } from './lib/report';
 import { ROOT } from './lib/services/demo.service';
@@ -21,7 +23,7 @@ const program = new Command('demo:compose')
   .requiredOption('--mongo-url <url>', "the stack's MongoDB as published on the host (seed and census)")
   .requiredOption('--files <list>', 'the compose files, comma-separated')
   .option('--project <name>', 'compose project name', 'zdm')
-  .addOption(new Option('--docs <n>', 'customers seeded at v1').argParser(whole(10)).default(400))
+  .addOption(new Option('--docs <n>', 'customers seeded at v1 (and two orders for every five customers)').argParser(whole(10)).default(400))
   .addOption(new Option('--rps <n>', 'requests per second of the load').argParser(whole(1, 5_000)).default(3))
   .addOption(new Option('--instances <n>', 'containers of blue and of green (INSTANCES of the stack)').argParser(whole(1, 8)).default(2))
   .addOption(new Option('--unleash-outage <seconds>', 'how long Unleash is stopped during dual-write').argParser(whole(1, 600)).default(10))
@@ -65,6 +67,7 @@ async function main(): Promise<number> {
     leaseTtlMs: 10_000,
     walkTimeoutMs: o.walkTimeout * 1000,
     outDir: path.resolve(o.out),
+    services: [customersService, ordersService],
     log,
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void story.cleanup().finally(() => process.exit(130)));

@@ -10,6 +10,7 @@ import { whole } from './lib/cli-args';
 import { DemoRun } from './lib/demo.story';
 import { serviceLines, verdictLine } from './lib/report';
 import { customersService } from './lib/services/customers.service';
+import { ordersService } from './lib/services/orders.service';
 import { ROOT } from './lib/services/demo.service';
 
 /** The committed reference report; only `--publish` writes it. */
@@ -21,6 +22,7 @@ const log = (line: string) => process.stderr.write(`[demo ${((performance.now() 
 const program = new Command('demo')
   .description('Blue-green migration of every service under live load, with injected faults; writes reports/demo/last-run/latest.{json,md,svg}')
   .addOption(new Option('--docs <n>', 'customers seeded at v1').argParser(whole(10)).default(5_000))
+  .addOption(new Option('--orders <n>', 'orders seeded at v1 (one in 200 dirty: quarantined by orders.money, then fixed)').argParser(whole(10)).default(2_000))
   .addOption(new Option('--rps <n>', 'requests per second of the load, every service together (reads, list pages, creates, updates)').argParser(whole(1, 5_000)).default(50))
   .addOption(new Option('--port <n>', 'port of the load balancer on 127.0.0.1').env('DEMO_PORT').argParser(whole(1, 65_535)).default(8080))
   .addOption(new Option('--instances <n>', 'instances of blue and of green, per service').argParser(whole(2, 8)).default(2))
@@ -34,6 +36,7 @@ const program = new Command('demo')
 
 interface Cli {
   docs: number;
+  orders: number;
   rps: number;
   port: number;
   instances: number;
@@ -52,10 +55,9 @@ async function main(): Promise<number> {
     return (err as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
   const o = program.opts<Cli>();
-  const services = [customersService];
   const demo = new DemoRun({
-    services,
-    docs: { customers: o.docs },
+    services: [customersService, ordersService],
+    docs: { customers: o.docs, orders: o.orders },
     rps: o.rps,
     host: '127.0.0.1',
     port: o.port,

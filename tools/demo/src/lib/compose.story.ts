@@ -5,17 +5,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ComposeCli } from './compose.cli';
-import { auditSummary, migrationRecords, mixOf, requestsDuring, writeReportFiles, zdmAudit } from './demo.story';
+import { auditSummary, mixOf, requestsDuring, writeReportFiles, zdmAudit } from './demo.story';
 import { LoadGenerator } from './load-generator';
-import type { LoadResultMessage } from './load.protocol';
+import type { LoadResultMessage, ServiceLoadSpec } from './load.protocol';
 import { summarizeAccessLog } from './nginx.load-balancer';
 import { sleep } from './os.util';
 import { ProcessSupervisor } from './process-supervisor';
-import { DemoReport, FaultRecord, buildReport } from './report';
-import { customersService } from './services/customers.service';
-import { ROOT, finalVersionOf, removedFieldsOf } from './services/demo.service';
+import { serviceProof } from './proof';
+import { DemoReport, FaultRecord, QuarantineRecord, ServiceFacts, buildReport } from './report';
+import { DemoService, ROOT } from './services/demo.service';
 import { Timeline } from './timeline';
-import { documentCensus, readBack } from './verification';
+import { walkFixingQuarantine } from './walk';
 import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
 
 /** Options of {@link ComposeStory}. */
@@ -35,13 +35,13 @@ export interface ComposeStoryOptions {
   leaseTtlMs: number;
   walkTimeoutMs: number;
   outDir: string;
+  /** The services of the stack, the first one (customers) migrated with the faults; orders are seeded for it. */
+  services: readonly DemoService[];
   log: (line: string) => void;
 }
 
-/** The service the compose story migrates. */
-const SERVICE = customersService;
-/** Where the zdm image keeps the customers config (apps/zdm/Dockerfile). */
-const CONFIG_IN_IMAGE = '/app/apps/customers/zdm.config.js';
+/** The compose service that runs `zdm` on a service's config and database (deploy/compose/compose.yml). */
+const zdmToolOf = (service: string) => (service === 'customers' ? 'zdm' : `zdm-${service}`);
 
 /**
  * The story of `npm run demo`, told to a compose stack: load through the stack's nginx, green
@@ -56,7 +56,7 @@ export class ComposeStory {
   private readonly supervisor = new ProcessSupervisor(this.workDir);
   private readonly faults: FaultRecord[] = [];
   private readonly notes: string[] = [];
-  private readonly defs: readonly MigrationDefinition[] = SERVICE.migrations;
+  private readonly quarantine = new Map<string, QuarantineRecord>();
   private readonly startedAt = new Date().toISOString();
   private readonly cleanups: (() => Promise<unknown>)[] = [];
   private incomplete: string | null = null;
@@ -86,12 +86,17 @@ export class ComposeStory {
     const client = new mongo.MongoClient(o.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
     await client.connect();
     this.cleanups.push(() => client.close());
-    const db = client.db(SERVICE.name);
+    const lead = o.services[0];
     this.notes.push('the stack ran as containers (deploy/compose), driven with docker compose; the store is what the compose files name for mongo');
 
-    const seeds = await t.stage(`seed ${o.docs.toLocaleString('en-US')} customers at v1`, () => SERVICE.seed(db, o.docs, { seeded: {} }));
+    const seeded: Record<string, ServiceLoadSpec> = {};
+    for (const s of o.services) {
+      // Orders are fewer than customers, as in the local demo (5,000 customers, 2,000 orders).
+      const count = s === lead ? o.docs : Math.ceil((o.docs * 2) / 5);
+      seeded[s.name] = await t.stage(`seed ${count.toLocaleString('en-US')} ${s.name} at v1`, () => s.seed(client.db(s.name), count, { seeded }));
+    }
     const load = await t.stage(`load generator at ${o.rps} req/s through ${o.lbUrl}`, async () =>
-      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: o.lbUrl, rps: o.rps, mix: mixOf([SERVICE]), services: [seeds], env: this.nodeEnv() }),
+      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: o.lbUrl, rps: o.rps, mix: mixOf(o.services), services: Object.values(seeded), env: this.nodeEnv() }),
     );
     let loadResult: LoadResultMessage | null = null;
     this.cleanups.push(async () => loadResult ?? load.stop());
@@ -100,32 +105,38 @@ export class ComposeStory {
       if (p) o.log(`load: ${p.sent.toLocaleString('en-US')} sent, ${p.failed} failed, ${p.inFlight} in flight`);
     }, 15_000);
     this.cleanups.push(async () => clearInterval(progress));
-    t.enterPhase(this.defs[0].id, 'pending');
+    t.enterPhase(lead.migrations[0].id, 'pending');
 
-    const zdm = this.zdmDriver(Math.min(200, Math.max(20, Math.ceil(o.docs / 20))));
+    const drivers = new Map(o.services.map((s) => [s.name, this.zdmDriver(s.name, Math.min(200, Math.max(20, Math.ceil(o.docs / 20))))]));
     const deadline = setTimeout(() => {
       this.incomplete = `the migrations did not complete within ${o.walkTimeoutMs / 1000} s (open phases: ${t.currentPhases.join(', ') || 'none'})`;
-      zdm.stopAll(this.incomplete);
+      for (const zdm of drivers.values()) zdm.stopAll(this.incomplete);
     }, o.walkTimeoutMs);
     try {
-      await this.migrate(zdm, db);
+      await this.migrate(drivers, client);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.incomplete ??= `the migrations did not complete: ${message.split('\n')[0]}`;
       o.log(`walk stopped: ${message}`);
     } finally {
       clearTimeout(deadline);
-      zdm.unblock();
+      for (const zdm of drivers.values()) zdm.unblock();
     }
 
     loadResult = await t.stage('stop the load', () => load.stop());
     t.closePhase();
-    const finalVersion = finalVersionOf(SERVICE);
-    const acked = loadResult.services[SERVICE.name]?.acked ?? [];
-    const back = await t.stage('read back every acknowledged write through the load balancer', () => readBack(o.lbUrl, acked, { resource: SERVICE.name, check: SERVICE.check }));
-    const census = await t.stage('count documents in the database', () => documentCensus(db, SERVICE.collection, finalVersion, removedFieldsOf(SERVICE)));
-    const quarantineOpen = (await Promise.all(this.defs.map((d) => createMongoControlStore(db).quarantine.count(d.id)))).reduce((a, b) => a + b, 0);
-    const audit = await t.stage('read the audit log (docker compose run --rm zdm audit)', () => auditSummary([zdmAudit(zdm, this.defs, 'compose story report')]));
+    const facts: ServiceFacts[] = [];
+    for (const s of o.services) {
+      const builds = {
+        blue: { build: `${s.name}-v1`, description: `container image zdm/${s.name}:v1 (release v1 from git history)` },
+        green: { build: `${s.name}-v2`, description: `container image zdm/${s.name}:v2 (this checkout)` },
+      };
+      const quarantine = this.quarantine.get(s.name) ?? { found: 0, fixed: 0, open: 0, reasons: {} };
+      facts.push(await serviceProof(s, { db: client.db(s.name), lbUrl: o.lbUrl, load: loadResult, timeline: t, builds, quarantine }));
+    }
+    const audit = await t.stage('read the audit log (docker compose run --rm zdm audit)', () =>
+      auditSummary(o.services.map((s) => zdmAudit(drivers.get(s.name) as ZdmDriver, s.migrations, 'compose story report'))),
+    );
     for (const f of this.faults) Object.assign(f, requestsDuring(loadResult, f));
     const access = summarizeAccessLog(await compose.compose(['logs', '--no-log-prefix', '--no-color', 'nginx']));
     const images = await compose.compose(['config', '--images']);
@@ -137,22 +148,7 @@ export class ComposeStory {
       machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform} ${process.arch}` },
       backing: `compose stack: ${images.split('\n').filter(Boolean).join(', ')}`,
       stages: t.stages,
-      services: [
-        {
-          name: SERVICE.name,
-          builds: {
-            blue: { build: 'customers-v1', description: 'container image zdm/customers:v1 (release v1 from git history)' },
-            green: { build: 'customers-v2', description: 'container image zdm/customers:v2 (this checkout)' },
-          },
-          migrations: migrationRecords(this.defs, t.phasesOf(SERVICE.name)),
-          phases: t.phasesOf(SERVICE.name),
-          readBack: back,
-          census,
-          finalVersion,
-          quarantine: { found: 0, fixed: 0, open: quarantineOpen, reasons: {} },
-          inconsistency: SERVICE.inconsistency,
-        },
-      ],
+      services: facts,
       load: loadResult,
       faults: this.faults,
       loadBalancer: { reloads: this.reloads, endpointEvents: [], retriedRequests: access.retried, upstreamErrors: access.upstreamErrors },
@@ -170,16 +166,21 @@ export class ComposeStory {
     return { PATH: process.env['PATH'], HOME: process.env['HOME'], SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json') };
   }
 
-  /** `zdm` as `docker compose run --rm --name <invocation> zdm ...`, so a fault can kill its container. */
-  private zdmDriver(batchSize: number): ZdmDriver {
+  /**
+   * `zdm` of one service as `docker compose run --rm --name <invocation> <zdm tool> ...`, so a fault
+   * can kill its container; the tool service holds the service's config and database.
+   */
+  private zdmDriver(service: string, batchSize: number): ZdmDriver {
     const compose = this.o.compose;
     return new ZdmDriver({
       supervisor: this.supervisor,
-      config: CONFIG_IN_IMAGE,
+      // Where the zdm image keeps each service's config (apps/zdm/Dockerfile).
+      config: `/app/apps/${service}/zdm.config.js`,
       env: compose.env,
       actor: 'compose-story',
+      name: service,
       globals: ['--lease-ttl', String(this.o.leaseTtlMs), '--min-instances', String(this.o.instances), '--batch-size', String(batchSize), '--target-latency', '4000'],
-      launch: (name) => ({ command: 'docker', args: compose.composeArgs(['run', '--rm', '-T', '--no-deps', '--name', `${compose.options.project}-${name}`, 'zdm']) }),
+      launch: (name) => ({ command: 'docker', args: compose.composeArgs(['run', '--rm', '-T', '--no-deps', '--name', `${compose.options.project}-${name}`, zdmToolOf(service)]) }),
       onEvent: (e) => this.onZdmEvent(e),
     });
   }
@@ -194,13 +195,21 @@ export class ComposeStory {
     }
   }
 
-  private async migrate(zdm: ZdmDriver, db: mongo.Db): Promise<void> {
+  /**
+   * The first service's migrations with the faults (as the local demo), then every other service's
+   * migrations, walked by its own zdm tool, through its quarantine fix path when it has one.
+   */
+  private async migrate(drivers: Map<string, ZdmDriver>, client: mongo.MongoClient): Promise<void> {
     const { o, timeline: t } = this;
     const compose = o.compose;
-    const [first, ...rest] = this.defs;
+    const lead = o.services[0];
+    const zdm = drivers.get(lead.name) as ZdmDriver;
+    const db = client.db(lead.name);
+    const [first, ...rest] = lead.migrations;
+    const greens = o.services.map((s) => `${s.name}-green`);
     await t.stage(`docker compose run --rm zdm advance ${first.id} (pending -> expand)`, () => zdm.run(['advance', first.id], 'green is being deployed'));
-    await t.stage(`green x${o.instances} up (docker compose up --wait customers-green)`, () => compose.compose(['up', '-d', '--wait', '--no-recreate', '--no-build', '--pull', 'never', 'customers-green']));
-    await t.stage('deploy/compose/switch.sh green (nginx reload, then blue drains and stops)', async () => {
+    await t.stage(`green x${o.instances} up (docker compose up --wait ${greens.join(' ')})`, () => compose.compose(['up', '-d', '--wait', '--no-recreate', '--no-build', '--pull', 'never', ...greens]));
+    await t.stage('deploy/compose/switch.sh green (for each service: nginx reload, then blue drains and stops)', async () => {
       t.mark('nginx -> green');
       this.o.log(await compose.command(path.join(ROOT, 'deploy', 'compose', 'switch.sh'), ['green'], 180_000));
       this.reloads++;
@@ -214,6 +223,15 @@ export class ComposeStory {
       await t.stage(`docker compose run --rm zdm run ${def.id} (${strategyOf(def).kind})`, () =>
         zdm.run(['run', def.id, '--poll', '0.5', '--timeout', '300'], `walk ${def.id} to complete`),
       );
+    }
+    for (const s of o.services.slice(1)) {
+      const record = this.quarantine.get(s.name) ?? { found: 0, fixed: 0, open: 0, reasons: {} };
+      this.quarantine.set(s.name, record);
+      for (const def of s.migrations) {
+        await t.stage(`docker compose run --rm ${zdmToolOf(s.name)} run ${def.id} (${strategyOf(def).kind}${s.fixQuarantine ? ', quarantine fixed with zdm quarantine' : ''})`, () =>
+          walkFixingQuarantine(drivers.get(s.name) as ZdmDriver, s, def, record, { db: client.db(s.name), log: (l) => this.o.log(`${s.name}: ${l}`) }),
+        );
+      }
     }
   }
 

@@ -15,11 +15,12 @@ import { NginxLoadBalancer, summarizeAccessLog } from './nginx.load-balancer';
 import { InProcessOrchestration } from './orchestration';
 import { freePort, sleep } from './os.util';
 import { ProcessSupervisor } from './process-supervisor';
-import { DemoReport, FaultRecord, MigrationRecord, QuarantineRecord, ServiceFacts, buildReport, renderSummary } from './report';
-import { ServiceFleet, ServiceInstance, LaunchRecipe, ROOT, materializeRelease, workingTreeRecipe } from './service.fleet';
-import { DemoService, finalVersionOf, removedFieldsOf, zdmConfigOf } from './services/demo.service';
+import { serviceProof } from './proof';
+import { DemoReport, FaultRecord, QuarantineRecord, ServiceFacts, buildReport, renderSummary } from './report';
+import { ServiceFleet, ServiceInstance, LaunchRecipe, ROOT, compileBuild, compiledRecipe, materializeRelease, workingTreeRecipe } from './service.fleet';
+import { DemoService, finalVersionOf, zdmConfigOf } from './services/demo.service';
 import { Timeline } from './timeline';
-import { documentCensus, readBack } from './verification';
+import { fixedQuarantine, walkFixingQuarantine } from './walk';
 import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
 
 /** Options of {@link DemoRun}. */
@@ -97,6 +98,8 @@ export class DemoRun {
   private readonly startedAt = new Date().toISOString();
   /** The store's process, when the demo started it (the store-stall fault freezes it). */
   private storePid: number | undefined;
+  /** Where the zdm CLI and every service's zdm config are compiled to. */
+  private readonly zdmBuild = path.join(this.workDir, 'zdm-build');
   /** The store-stall fault, once one walk started it (the store is shared: it stalls once for every service). */
   private storeFault: Promise<void> | null = null;
 
@@ -127,12 +130,20 @@ export class DemoRun {
     this.say(`work dir (logs of every process): ${this.workDir}`);
 
     // 1. Backing services, and each service's previous release extracted from git history, side by side.
-    const [services, ...recipes] = await t.stage(`backing services up (FerretDB, Redis, Unleash); blue of ${names} materialized from git`, () =>
+    const [services, ...built] = await t.stage(`backing services up (FerretDB, Redis, Unleash); blue of ${names} materialized from git; every build compiled`, () =>
       Promise.all([
         this.startServices(),
-        ...o.services.map(async (s) => [await materializeRelease(s.name, 'v1', path.join(this.workDir, `${s.name}-blue-release`)), await workingTreeRecipe(s.name)] as const),
+        ...o.services.map(async (s) => {
+          const blue = await materializeRelease(s.name, 'v1', path.join(this.workDir, `${s.name}-blue-release`));
+          return [
+            await compiledRecipe(blue, s.name, path.join(this.workDir, `${s.name}-blue-build`)),
+            await compiledRecipe(await workingTreeRecipe(s.name), s.name, path.join(this.workDir, `${s.name}-green-build`)),
+          ] as const;
+        }),
+        compileBuild(ROOT, ['apps/zdm/src/main.ts', ...o.services.map((s) => path.relative(ROOT, zdmConfigOf(s.name)))], this.zdmBuild),
       ]),
     );
+    const recipes = built.slice(0, o.services.length) as (readonly [LaunchRecipe, LaunchRecipe])[];
     const mongoSvc = services.mongo as NonNullable<Services['mongo']>;
     this.storePid = mongoSvc.source === 'local' ? mongoSvc.pid : undefined;
     const unleash = services.unleash as NonNullable<Services['unleash']>;
@@ -259,7 +270,10 @@ export class DemoRun {
     t.closePhase();
     this.say(`load: ${loadResult.log.status.length.toLocaleString('en-US')} requests, ${loadResult.log.status.filter(isFailure).length} failed`);
     const facts: ServiceFacts[] = [];
-    for (const d of deployments) facts.push(await this.proof(d, lb.url, loadResult));
+    for (const d of deployments) {
+      const builds = { blue: { build: d.blueRecipe.build, description: d.blueRecipe.description }, green: { build: d.greenRecipe.build, description: d.greenRecipe.description } };
+      facts.push(await serviceProof(d.spec, { db: d.db, lbUrl: lb.url, load: loadResult, timeline: t, builds, quarantine: d.quarantine }));
+    }
     const audit = await t.stage('read the audit log', () => auditSummary(deployments.map((d) => d.orchestration)));
     for (const f of this.faults) Object.assign(f, requestsDuring(loadResult, f));
     const access = summarizeAccessLog(readFileSync(lb.accessLog, 'utf8'));
@@ -288,38 +302,18 @@ export class DemoRun {
     return report;
   }
 
-  /** One service's proof: every acknowledged write read back through the load balancer, the documents counted in its database. */
-  private async proof(d: Deployment, lbUrl: string, load: LoadResultMessage): Promise<ServiceFacts> {
-    const t = this.timeline;
-    const s = d.spec;
-    const finalVersion = finalVersionOf(s);
-    const acked = load.services[s.name]?.acked ?? [];
-    const back = await t.stage(`${s.name}: read back every acknowledged write through the API`, () => readBack(lbUrl, acked, { resource: s.name, check: s.check }));
-    const census = await t.stage(`${s.name}: count documents in the database`, () => documentCensus(d.db, s.collection, finalVersion, removedFieldsOf(s)));
-    const store = createMongoControlStore(d.db);
-    let open = 0;
-    for (const def of s.migrations) open += await store.quarantine.count(def.id);
-    return {
-      name: s.name,
-      builds: {
-        blue: { build: d.blueRecipe.build, description: d.blueRecipe.description },
-        green: { build: d.greenRecipe.build, description: d.greenRecipe.description },
-      },
-      migrations: migrationRecords(s.migrations, t.phasesOf(s.name)),
-      phases: t.phasesOf(s.name),
-      readBack: back,
-      census,
-      finalVersion,
-      quarantine: { ...d.quarantine, open },
-      inconsistency: s.inconsistency,
-    };
-  }
-
-  /** Starts `instances` of one color of a service and waits until each is ready. */
+  /**
+   * Starts `instances` of one color of a service, one after the other, each once the previous one
+   * is ready: a Node service compiling its TypeScript at start takes a core for seconds, and
+   * starting them all at once under load slowed the instances serving to 5 s deadlines.
+   */
   private async startColor(d: Deployment, recipe: LaunchRecipe, color: 'blue' | 'green', from = 1): Promise<ServiceInstance[]> {
     const started: ServiceInstance[] = [];
-    for (let i = 0; i < this.options.instances; i++) started.push(d.fleet.start(recipe, color, `${d.spec.name}-${color}-${from + i}`, await freePort()));
-    await Promise.all(started.map((x) => x.waitReady(120_000)));
+    for (let i = 0; i < this.options.instances; i++) {
+      const instance = d.fleet.start(recipe, color, `${d.spec.name}-${color}-${from + i}`, await freePort());
+      started.push(instance);
+      await instance.waitReady(120_000);
+    }
     return started;
   }
 
@@ -331,31 +325,24 @@ export class DemoRun {
   private async migrate(deployments: Deployment[], unleashProxy: TcpProxy): Promise<void> {
     const o = this.options;
     const t = this.timeline;
-    const each = (work: (d: Deployment) => Promise<unknown>) => Promise.all(deployments.map(work));
     const migrating = (work: (d: Deployment) => Promise<unknown>) => Promise.all(deployments.filter((d) => d.spec.migrations.length).map(work));
-    // 5. Expand: declare it, then deploy green (reads every version, writes v1 until the flags say otherwise).
-    await migrating((d) => {
+    // 5.-6. Service by service (so that at most one service runs two colors at a time): expand
+    // declared, green deployed (reads every version, writes v1 until the flags say otherwise), the
+    // switch, then blue drains and stops.
+    for (const d of deployments) {
       const first = d.spec.migrations[0];
-      return t.stage(`advance ${first.id} (pending -> expand)`, () => d.orchestration.advance(first.id, 'green is being deployed: it reads every version and still writes v1'));
-    });
-    await each(async (d) => {
+      if (first) await t.stage(`advance ${first.id} (pending -> expand)`, () => d.orchestration.advance(first.id, 'green is being deployed: it reads every version and still writes v1'));
       d.green = await t.stage(`${d.spec.name} green x${o.instances} up (reads v1..v${finalVersionOf(d.spec)}, writes v1)`, () => this.startColor(d, d.greenRecipe, 'green'));
-    });
-
-    // 6. The switch, then blue drains and stops.
-    await each((d) =>
-      t.stage(`switch ${d.spec.name} to green (graceful nginx reload)`, async () => {
+      await t.stage(`switch ${d.spec.name} to green (graceful nginx reload)`, async () => {
         await d.watcher.activate(d.green, 'switch to green');
         t.mark(`${d.spec.name} -> green`);
-      }),
-    );
-    await each((d) =>
-      t.stage(`drain and stop ${d.spec.name} blue (SIGTERM)`, async () => {
+      });
+      await t.stage(`drain and stop ${d.spec.name} blue (SIGTERM)`, async () => {
         const exits = await Promise.all(d.blue.map((b) => b.stop()));
         this.say(`${d.spec.name} blue exited: ${exits.map((e, i) => `${d.blue[i].name} code ${e.code} after ${e.ms} ms`).join(', ')}`);
-      }),
-    );
-    t.mark('blue stopped');
+        t.mark(`${d.spec.name} blue stopped`);
+      });
+    }
 
     // 7. Dual-write, with Unleash unreachable for a while.
     await migrating((d) => {
@@ -399,10 +386,12 @@ export class DemoRun {
     const o = this.options;
     return new ZdmDriver({
       supervisor: this.supervisor,
-      config: zdmConfigOf(s.name),
+      // The CLI and the service's config, compiled once (compileBuild in run()).
+      config: path.join(this.zdmBuild, 'apps', s.name, 'zdm.config.js'),
       env: { ...this.nodeEnv(), MONGO_URL: mongoUrl, MONGO_DB: dbName, UNLEASH_URL: unleashUrl, UNLEASH_ADMIN_TOKEN: adminToken },
       actor: 'demo',
       name: s.name,
+      launch: () => ({ command: process.execPath, args: [path.join(this.zdmBuild, 'apps', 'zdm', 'src', 'main.js')] }),
       globals: ['--lease-ttl', String(o.leaseTtlMs), '--min-instances', String(o.instances), '--batch-size', String(batchSize), '--target-latency', '4000'],
       onEvent: (e) => this.onZdmEvent(e),
     });
@@ -425,9 +414,9 @@ export class DemoRun {
     }
   }
 
-  /** Walks one migration to complete with `zdm run`. */
+  /** Walks one migration to complete with `zdm run` (through the quarantine fix path if needed). */
   private async walk(d: Deployment, def: MigrationDefinition): Promise<void> {
-    await d.zdm.run(['run', def.id, '--poll', '0.5', '--timeout', '180'], `walk ${def.id} to complete`);
+    await walkFixingQuarantine(d.zdm, d.spec, def, d.quarantine, { db: d.db, log: (l) => this.say(`${d.spec.name}: ${l}`), timeoutSec: 180 });
   }
 
   /**
@@ -509,10 +498,7 @@ export class DemoRun {
         const outcome = await current.done;
         if (outcome.exitCode === 0) break;
         if (outcome.signal === 'SIGKILL' && killed && attempt === 1) continue;
-        if (outcome.exitCode === QUARANTINE_EXIT && d.spec.fixQuarantine && attempt < 6) {
-          await this.timeline.stage(`${d.spec.name}: fix the quarantined documents of ${def.id} (zdm quarantine)`, () => this.fixQuarantine(d, def));
-          continue;
-        }
+        if (attempt < 6 && (await fixedQuarantine(outcome, d.spec, def, zdm, d.quarantine, { db: d.db, log: (l) => this.say(`${d.spec.name}: ${l}`) }))) continue;
         throw new Error(`zdm run ${def.id} exited ${outcome.exitCode ?? outcome.signal}: ${String(outcome.result?.['error'] ?? `see ${current.proc.logFile}`)}`);
       }
     } finally {
@@ -538,16 +524,6 @@ export class DemoRun {
     } else {
       this.notes.push(`${def.id}: the backfill finished (${lastDone} documents) before the runner could be killed mid-way; raise its seed size`);
     }
-  }
-
-  /** The service's documented fix path for the quarantined documents of `def`; counts them for the report. */
-  private async fixQuarantine(d: Deployment, def: MigrationDefinition): Promise<void> {
-    const fix = d.spec.fixQuarantine;
-    if (!fix) return;
-    const outcome = await fix({ zdm: d.zdm, migration: def.id, db: d.db, log: (l) => this.say(`${d.spec.name}: ${l}`) });
-    d.quarantine.found += outcome.found;
-    d.quarantine.fixed += outcome.fixed;
-    for (const [reason, count] of Object.entries(outcome.reasons)) d.quarantine.reasons[reason] = (d.quarantine.reasons[reason] ?? 0) + count;
   }
 
   /**
@@ -620,21 +596,6 @@ export class DemoRun {
       replacement: replacement.name,
     });
   }
-}
-
-/** `zdm`'s exit code when documents are quarantined (apps/zdm/src/lib/exit-codes.ts). */
-export const QUARANTINE_EXIT = 6;
-
-/** The report's record of each migration: its strategy, versions and the phases it went through. */
-export function migrationRecords(defs: readonly MigrationDefinition[], phases: Timeline['phases']): MigrationRecord[] {
-  return defs.map((d) => ({
-    id: d.id,
-    strategy: JSON.stringify(strategyOf(d)),
-    from: d.from,
-    to: d.to,
-    removedFields: [...(d.removedFields ?? [])],
-    phases: phases.filter((p) => p.migration === d.id),
-  }));
 }
 
 /** Something that can list a migration's audit log: the in-process orchestrator, or `zdm audit` (see {@link zdmAudit}). */

@@ -88,14 +88,14 @@ export interface DocumentCensus {
 }
 
 /**
- * Counts the documents straight in the database: all, those at `finalVersion`, and those that
- * still carry one of `oldFields`.
+ * Counts the documents straight in the database: all, those at `finalVersion` (a document without
+ * `_v` is at v1), and those that still carry one of `oldFields`.
  */
 export async function documentCensus(db: mongo.Db, collection: string, finalVersion: number, oldFields: readonly string[]): Promise<DocumentCensus> {
   const c = db.collection(collection);
   const [total, atFinalVersion, withOldFields, versions] = await Promise.all([
     c.countDocuments({}),
-    c.countDocuments({ _v: finalVersion }),
+    c.countDocuments(finalVersion === 1 ? { $or: [{ _v: 1 }, { _v: { $exists: false } }] } : { _v: finalVersion }),
     oldFields.length ? c.countDocuments({ $or: oldFields.map((f) => ({ [f]: { $exists: true } })) }) : 0,
     c.distinct('_v'),
   ]);

@@ -1,6 +1,5 @@
 import { joinFullName } from '@zdm/customers-domain';
-import { AckedWrites } from '../load.model';
-import { Answer, ReadComparisons, ReadProblem, ServiceTraffic, TrafficContext, pushExample } from './traffic';
+import { ReadProblem, ServiceTraffic, TrafficContext, TrafficMemory } from './traffic';
 
 /** A customer's name as the v1 API reads and writes it. */
 export interface CustomerName {
@@ -49,18 +48,8 @@ export function checkCustomer(expected: CustomerName, body: Record<string, unkno
 
 /** Customers traffic, starting from the seeded customers. */
 export function customersTraffic(seeds: readonly [string, Record<string, unknown>][]): ServiceTraffic {
-  const writes = new AckedWrites<CustomerName>();
-  for (const [id, value] of seeds) writes.seed(id, value as unknown as CustomerName);
-  const reads: ReadComparisons = { compared: 0, mismatches: 0, examples: [] };
-
-  const compareRead = (id: string, epoch: number, expected: CustomerName | undefined, answer: Answer, atMs: number) => {
-    // Only when no write to this customer started meanwhile and none is in flight now.
-    if (answer.status !== 200 || !expected || writes.epoch(id) !== epoch || !writes.expected(id)) return;
-    reads.compared++;
-    if (!checkCustomer(expected, answer.body ?? {})) return;
-    reads.mismatches++;
-    pushExample(reads.examples, { id, atMs: Math.round(atMs), expected, got: answer.body ?? {} });
-  };
+  const memory = new TrafficMemory<CustomerName>(seeds, checkCustomer);
+  const writes = memory.writes;
 
   return {
     kinds: ['read', 'list', 'create', 'update'],
@@ -75,40 +64,23 @@ export function customersTraffic(seeds: readonly [string, Record<string, unknown
         else target = writes.pick(ctx.rand());
       }
       switch (kind) {
-        case 'read': {
-          const id = target as string;
-          const epoch = writes.epoch(id);
-          const expected = writes.expected(id);
-          const answer = await ctx.send('GET', `/customers/${id}`);
-          ctx.record(kind, startedAt, answer.status);
-          compareRead(id, epoch, expected, answer, startedAt);
-          return;
-        }
+        case 'read':
+          return memory.read(ctx, kind, target as string, `/customers/${target}`, startedAt);
         case 'list': {
           const answer = await ctx.send('GET', `/customers?limit=20&after=${target}`);
           ctx.record(kind, startedAt, answer.status);
           return;
         }
-        case 'create': {
-          const answer = await ctx.send('POST', '/customers', nameFor(ctx.seq(), ctx.rand()));
-          ctx.record(kind, startedAt, answer.status);
-          const created = nameOf(answer.body);
-          if (answer.status === 201 && typeof answer.body?.['id'] === 'string' && created) writes.created(answer.body['id'], created);
-          return;
-        }
+        case 'create':
+          return memory.create(ctx, kind, '/customers', nameFor(ctx.seq(), ctx.rand()), nameOf, startedAt);
         case 'update': {
-          const id = target as string;
-          const answer = await ctx.send('PATCH', `/customers/${id}`, patchOf(nameFor(ctx.seq(), ctx.rand()), ctx.rand()));
-          ctx.record(kind, startedAt, answer.status);
-          const updated = nameOf(answer.body);
-          if (answer.status === 200 && updated) writes.end(id, 'acked', updated);
-          else writes.end(id, answer.status === 0 || answer.status >= 500 ? 'unknown' : 'rejected');
-          return;
+          const body = patchOf(nameFor(ctx.seq(), ctx.rand()), ctx.rand());
+          return memory.update(ctx, kind, target as string, { method: 'PATCH', path: `/customers/${target}`, body }, nameOf, startedAt);
         }
         default:
           throw new Error(`customers traffic has no request kind ${kind}`);
       }
     },
-    result: () => ({ acked: writes.entries().map(([id, n]) => [id, { ...n }]), writes: writes.counts(), reads }),
+    result: () => memory.result(),
   };
 }
