@@ -8,7 +8,9 @@ import {
   operatorCommand,
   planCommand,
   quarantineListCommand,
+  quarantinePatchCommand,
   quarantineRetryCommand,
+  type PatchOptions,
   rollbackCommand,
   startCommand,
   statusCommand,
@@ -197,6 +199,13 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
     .command('retry <id>')
     .description('re-run quarantined documents after fixing them (exit 6 while some remain)')
     .action(act('quarantine retry', (_c, id: string) => (s) => quarantineRetryCommand(s, id)));
+  const repeatable = (value: string, previous: string[]) => [...previous, value];
+  quarantine
+    .command('patch <id> <docId>')
+    .description('fix a quarantined document: set fields to JSON values and/or remove fields, audited with --actor and --reason (required), then re-run it (exit 6 while it stays quarantined)')
+    .option('--set <path=json>', 'a field to set, e.g. lines.0.unitPrice=19.99 or currency=\'"EUR"\' (repeatable)', repeatable, [])
+    .option('--unset <path>', 'a field to remove (repeatable)', repeatable, [])
+    .action(act('quarantine patch', (_c, id: string, docId: string, options: PatchOptions) => (s) => quarantinePatchCommand(s, id, docId, options)));
   return program;
 }
 

@@ -1,6 +1,8 @@
 import {
+  DocumentPatch,
   FlagConfirmOptions,
   GateRefusedError,
+  JobLeaseHeldError,
   JobOutcome,
   PhaseJob,
   RunResult,
@@ -9,7 +11,7 @@ import {
   phasesOf,
   targetName,
 } from '@zdm/migrations-core';
-import { ExitCode, ExitCodeValue, exitCodeForRun, refusedByGates } from './exit-codes';
+import { CliError, ExitCode, ExitCodeValue, exitCodeForRun, refusedByGates } from './exit-codes';
 import { flagsSeen, renderAudit, renderPlan, renderQuarantine, renderRun, renderStatus, renderStatusList, runData } from './render';
 import { Session, requireDef } from './session';
 
@@ -192,5 +194,53 @@ export async function quarantineRetryCommand(s: Session, id: string): Promise<Ex
   const code = still.length ? ExitCode.quarantine : ExitCode.ok;
   const text = `${id}: ${fixed.length} fixed, ${still.length} still quarantined` + (still.length ? '\n' + renderQuarantine(id, still) : '');
   s.reporter.result('quarantine retry', code, { id, fixed, still, count: still.length }, text);
+  return code;
+}
+
+/** The options of `zdm quarantine patch`, as given. */
+export interface PatchOptions {
+  /** `path=json`, e.g. `lines.0.unitPrice=19.99`. */
+  set: string[];
+  /** Paths to remove. */
+  unset: string[];
+}
+
+/** `--set path=json` options as a patch; a malformed one is a usage error naming it. */
+export function parsePatch(options: PatchOptions): DocumentPatch {
+  const set: Record<string, unknown> = {};
+  for (const arg of options.set) {
+    const at = arg.indexOf('=');
+    if (at <= 0) throw new CliError(ExitCode.usage, `--set ${arg}: give path=value, e.g. lines.0.unitPrice=19.99`);
+    const path = arg.slice(0, at);
+    try {
+      set[path] = JSON.parse(arg.slice(at + 1));
+    } catch {
+      throw new CliError(ExitCode.usage, `--set ${arg}: the value after = must be JSON: a number (19.99), a string in double quotes ("EUR"), true, false, null, an object or an array`);
+    }
+  }
+  if (!options.set.length && !options.unset.length) throw new CliError(ExitCode.usage, 'quarantine patch needs at least one --set path=json or --unset path');
+  return { set, unset: options.unset };
+}
+
+/**
+ * `zdm quarantine patch <id> <docId> --set path=json --unset path --reason why`: the audited fix of a
+ * quarantined document's data, then a retry of it; exit 6 while it stays quarantined.
+ */
+export async function quarantinePatchCommand(s: Session, id: string, docId: string, options: PatchOptions): Promise<ExitCodeValue> {
+  requireDef(s, id);
+  const patch = parsePatch(options);
+  if (!s.who.reason || s.who.reason === 'cli') throw new CliError(ExitCode.usage, 'quarantine patch changes stored data: say why with --reason (it goes to the audit log)');
+  let result: Awaited<ReturnType<Session['migrator']['patchQuarantined']>>;
+  try {
+    result = await s.migrator.patchQuarantined(id, docId, patch, s.who);
+  } catch (err) {
+    if (err instanceof JobLeaseHeldError) throw err;
+    throw new CliError(ExitCode.refused, `${id}: ${(err as Error).message}`);
+  }
+  const stillThere = result.still.find((e) => e.docId === docId);
+  const code = stillThere ? ExitCode.quarantine : ExitCode.ok;
+  const changed = result.changes.map((c) => `  ${c.path}: ${JSON.stringify(c.before) ?? '(absent)'} -> ${JSON.stringify(c.after) ?? '(removed)'}`);
+  const text = [`${id}: patched ${docId} (audited as ${s.who.actor}: ${s.who.reason})`, ...changed, stillThere ? `still quarantined: ${stillThere.reason}` : 'migrated; it left the quarantine'].join('\n');
+  s.reporter.result('quarantine patch', code, { id, docId, changes: result.changes, fixed: result.fixed.includes(docId), reason: stillThere?.reason ?? null, count: result.still.length }, text);
   return code;
 }

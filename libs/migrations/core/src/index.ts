@@ -17,3 +17,4 @@ export * from './lib/orchestrator';
 export * from './lib/zdm-config';
 export * from './lib/shadow-read';
 export * from './lib/service-schema';
+export * from './lib/document-patch';

@@ -137,6 +137,40 @@ describe('Migrator', () => {
     await expect(migrator.advance(id, ops)).resolves.toBe('verify');
   });
 
+  it('patches a quarantined document with the operator\'s value, audits who, why and each value before and after, and re-runs it', async () => {
+    const { migrator, collection, store } = await backfilledWithTwoBroken();
+    const result = await migrator.patchQuarantined(id, docId(3), { set: { firstName: 'Patched' } }, ops);
+    expect(result.changes).toEqual([{ path: 'firstName', before: undefined, after: 'Patched' }]);
+    expect(result.fixed).toEqual([docId(3)]);
+    expect(result.still.map((e) => e.docId)).toEqual([docId(20)]);
+    expect(collection.get(docId(3))).toMatchObject({ version: 2, doc: { firstName: 'Patched', lastName: 'NoFirst', fullName: 'Patched NoFirst' } });
+    const audit = (await store.audit.list(id)).slice(-2);
+    expect(audit).toMatchObject([
+      { action: 'quarantine-patch', actor: 'alice', reason: 'ticket OPS-7', details: { docId: docId(3), changes: [{ path: 'firstName', before: 'undefined', after: '"Patched"' }] } },
+      { action: 'quarantine-retry', actor: 'alice', details: { fixed: 1 } },
+    ]);
+  });
+
+  it('keeps a patched document quarantined with a fresh reason when the patch does not fix it', async () => {
+    const { migrator, collection } = await backfilledWithTwoBroken();
+    const result = await migrator.patchQuarantined(id, docId(20), { set: { nickname: 'Still nameless' } }, ops);
+    expect(result.fixed).toEqual([]);
+    expect(result.still.find((e) => e.docId === docId(20))?.reason).toBe('verify failed: fullName is empty');
+    expect(collection.get(docId(20))).toMatchObject({ version: 1, doc: { firstName: '', lastName: '', nickname: 'Still nameless' } });
+  });
+
+  it('patches nothing that is not quarantined, nothing while a runner holds the lease, and nothing on a bad path', async () => {
+    const { migrator, collection, store } = await backfilledWithTwoBroken();
+    const writes = collection.writes.length;
+    await expect(migrator.patchQuarantined(id, docId(5), { set: { firstName: 'X' } }, ops)).rejects.toThrow(`document ${docId(5)} is not quarantined by ${id}; see zdm quarantine list ${id}`);
+    await expect(migrator.patchQuarantined(id, docId(3), { set: { '_v': 2 } }, ops)).rejects.toThrow('path "_v" names bookkeeping (_v), which only the store writes');
+    const running = await store.leases.acquire(`${id}:backfill`, 'live-runner', 60_000);
+    await expect(migrator.patchQuarantined(id, docId(3), { set: { firstName: 'X' } }, ops)).rejects.toBeInstanceOf(JobLeaseHeldError);
+    await store.leases.release(running as Lease);
+    expect(collection.writes).toHaveLength(writes);
+    expect((await store.audit.list(id)).map((e) => e.action)).not.toContain('quarantine-patch');
+  });
+
   it('refuses to retry quarantined documents while a runner holds the job\'s lease, writing nothing and leaving that lease alone', async () => {
     const { migrator, collection, store } = await backfilledWithTwoBroken();
     collection.appWrite(docId(3), { firstName: 'Fixed', lastName: 'NoFirst' }, 1);

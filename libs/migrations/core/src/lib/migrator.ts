@@ -11,6 +11,7 @@ import { JobKind, isJobKind } from './jobs';
 import { Phase, describePhase, flagChanges, isPastContract, phasesOf } from './phases';
 import { ServiceSchemas } from './service-schema';
 import { ControlStore, Lease, QuarantineEntry } from './store.contract';
+import { applyPatch, DocumentPatch, PatchedPath } from './document-patch';
 
 /**
  * What a store adapter (mongo, redis) provides. Small on purpose: the runner, the phases and the
@@ -271,9 +272,9 @@ export class Migrator {
    * Re-runs the job that quarantined each document (after someone fixed it). Entries whose document
    * now migrates (or is gone) are removed; the others stay with a fresh reason.
    */
-  async retryQuarantined(id: string, who: Actor): Promise<{ fixed: string[]; still: QuarantineEntry[] }> {
+  async retryQuarantined(id: string, who: Actor, docIds?: readonly string[]): Promise<{ fixed: string[]; still: QuarantineEntry[] }> {
     const def = this.registry.get(id);
-    const entries = await this.store.quarantine.list(id);
+    const entries = (await this.store.quarantine.list(id)).filter((e) => !docIds || docIds.includes(e.docId));
     const groups = [...groupBy(entries, (e) => e.stage)].map(([stage, group]) => ({ stage, group, job: (isJobKind(stage) ? stage : 'backfill') as JobKind }));
     // The retry writes as the job that quarantined each document would, so it holds that job's
     // lease while it does: a live runner of the job keeps its lease (and its claims) untouched.
@@ -306,6 +307,48 @@ export class Migrator {
     for (const docId of fixed) await this.store.quarantine.remove(id, docId);
     await this.store.audit.append({ migrationId: id, at: new Date(), actor: who.actor, action: 'quarantine-retry', reason: who.reason, details: { fixed: fixed.length } });
     return { fixed, still: await this.store.quarantine.list(id) };
+  }
+
+  /**
+   * The fix path of a quarantined document whose data is wrong (a price of 19.999 EUR): sets the
+   * fields at `patch.set` (dotted paths, array indices included: `lines.0.unitPrice`) to the
+   * operator's values and removes those at `patch.unset`, with a compare-and-set write at the
+   * document's version while holding the lease of the job that quarantined it; appends a
+   * `quarantine-patch` audit entry with the actor, the reason and every path's value before and
+   * after; then re-runs the document as `retryQuarantined` does. Throws, writing nothing, when the
+   * document is not quarantined by `id`, a path is not patchable, or the document changed meanwhile.
+   */
+  async patchQuarantined(id: string, docId: string, patch: DocumentPatch, who: Actor): Promise<{ changes: PatchedPath[]; fixed: string[]; still: QuarantineEntry[] }> {
+    const def = this.registry.get(id);
+    const entry = (await this.store.quarantine.list(id)).find((e) => e.docId === docId);
+    if (!entry) throw new Error(`document ${docId} is not quarantined by ${id}; see zdm quarantine list ${id}`);
+    const job = (isJobKind(entry.stage) ? entry.stage : 'backfill') as JobKind;
+    const leases = await this.takeJobLeases(id, [job]);
+    let changes: PatchedPath[];
+    try {
+      // The verify job's target writes with the runner's compare-and-set and keeps no undo record:
+      // the patch is the operator's correction of the data, not a step of the migration.
+      const target = this.options.backend.target(def, 'verify');
+      const [item] = await target.reread([docId]);
+      if (!item) throw new Error(`document ${docId} no longer exists; zdm quarantine retry ${id} clears its entry`);
+      const patched = applyPatch(item.doc, patch);
+      changes = patched.changes;
+      const { conflicts, rejected } = await target.writeBatch([{ item, doc: patched.doc, version: item.version }], leases.fence);
+      if (rejected.length) throw new Error(`document ${docId} was not patched: ${rejected[0].reason}`);
+      if (conflicts.length) throw new Error(`document ${docId} changed while it was being patched; nothing was written, run the patch again`);
+      await this.store.audit.append({
+        migrationId: id,
+        at: new Date(),
+        actor: who.actor,
+        action: 'quarantine-patch',
+        reason: who.reason,
+        // Values as JSON text: the control store keeps no nested arrays (FerretDB 1.x).
+        details: { docId, changes: changes.map((c) => ({ path: c.path, before: JSON.stringify(c.before) ?? 'undefined', after: JSON.stringify(c.after) ?? 'undefined' })) },
+      });
+    } finally {
+      await leases.release();
+    }
+    return { changes, ...(await this.retryQuarantined(id, who, [docId])) };
   }
 
   /**
