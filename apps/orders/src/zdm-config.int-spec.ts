@@ -12,6 +12,8 @@ import config, { connect } from '../zdm.config';
 jest.setTimeout(60_000);
 
 const services = integrationServices(['mongo']);
+/** These instances keep the flags' safe defaults, whatever the Unleash that npm test shares says. */
+const WITHOUT_UNLEASH = { UNLEASH_URL: undefined, UNLEASH_CLIENT_TOKEN: undefined };
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** Runs `zdm --config apps/orders/zdm.config.ts --json <args>` and returns its result line. */
@@ -37,11 +39,11 @@ describe('the orders service to the zdm CLI', () => {
 
   it('beats with its service, build, read range and write version; zdm status lists the live instance; a graceful shutdown removes it', async () => {
     const store = createMongoControlStore(db.db as NonNullable<Connection['db']>);
-    const app = await startOrdersApp({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: 'http://127.0.0.1:1', HEARTBEAT_INTERVAL_MS: '200', BUILD: 'orders-test', INSTANCE_ID: 'orders-hb-1' });
+    const app = await startOrdersApp({ ...WITHOUT_UNLEASH, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: 'http://127.0.0.1:1', HEARTBEAT_INTERVAL_MS: '200', BUILD: 'orders-test', INSTANCE_ID: 'orders-hb-1' });
     let closed = false;
     try {
       const beat = await waitFor('a heartbeat', async () => (await store.heartbeats.live()).find((hb) => hb.instanceId === 'orders-hb-1'));
-      expect(beat).toMatchObject({ service: 'orders', build: 'orders-test', schemas: { orders: { readMin: 1, readMax: 1, writes: 1 } } });
+      expect(beat).toMatchObject({ service: 'orders', build: 'orders-test', schemas: { orders: { readMin: 1, readMax: 2, writes: 1 } } });
       await request(app.getHttpServer()).get('/health/ready').expect(200);
       const status = await zdm('status');
       expect(status).toMatchObject({ command: 'status', ok: true, service: 'orders', instances: [expect.objectContaining({ instanceId: 'orders-hb-1', build: 'orders-test' })] });

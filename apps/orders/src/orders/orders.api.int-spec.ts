@@ -8,6 +8,8 @@ import { startCustomersService, startOrdersApp } from '../testing/orders-app.fix
 jest.setTimeout(120_000);
 
 const services = integrationServices(['mongo']);
+/** These instances keep the flags' safe defaults, whatever the Unleash that npm test shares says. */
+const WITHOUT_UNLEASH = { UNLEASH_URL: undefined, UNLEASH_CLIENT_TOKEN: undefined };
 const BODY_LIMIT = 4096;
 
 describe('orders API against FerretDB and the customers service', () => {
@@ -24,7 +26,7 @@ describe('orders API against FerretDB and the customers service', () => {
     customersService = await startCustomersService({ MONGO_URL: services.mongo.url, MONGO_DB: `${services.mongoDbName}-customers` });
     const created = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
     customerId = ((await created.json()) as { id: string }).id;
-    app = await startOrdersApp({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: customersService.url, HTTP_BODY_LIMIT: String(BODY_LIMIT) });
+    app = await startOrdersApp({ ...WITHOUT_UNLEASH, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: customersService.url, HTTP_BODY_LIMIT: String(BODY_LIMIT) });
     http = request(app.getHttpServer());
     db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
   });
@@ -35,7 +37,7 @@ describe('orders API against FerretDB and the customers service', () => {
   });
 
   describe('place, read, list, change status', () => {
-    it('places an order with the customer snapshot and float money (v1), and reads it back by id', async () => {
+    it('places an order with the customer snapshot, stored at v1 in float money until orders.money writes v2, and reads it back by id with the minor units too (API 1.1)', async () => {
       const created = await http.post('/orders').send(order({ lines: [{ sku: 'BOOK-1', quantity: 2, unitPrice: 19.99 }, { sku: 'PEN', quantity: 3, unitPrice: 0.1 }] })).expect(201);
       expect(created.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
@@ -43,10 +45,11 @@ describe('orders API against FerretDB and the customers service', () => {
         customer: { firstName: 'Ada', lastName: 'Lovelace' },
         currency: 'EUR',
         lines: [
-          { sku: 'BOOK-1', quantity: 2, unitPrice: 19.99 },
-          { sku: 'PEN', quantity: 3, unitPrice: 0.1 },
+          { sku: 'BOOK-1', quantity: 2, unitPrice: 19.99, unitPriceMoney: { minor: 1999, currency: 'EUR' } },
+          { sku: 'PEN', quantity: 3, unitPrice: 0.1, unitPriceMoney: { minor: 10, currency: 'EUR' } },
         ],
         total: 40.28,
+        totalMoney: { minor: 4028, currency: 'EUR' },
         status: 'placed',
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
@@ -61,7 +64,7 @@ describe('orders API against FerretDB and the customers service', () => {
       ['BHD', 1.234, 2.468],
     ])('keeps %s prices at their exponent (%p × 2 = %p)', async (currency, unitPrice, total) => {
       const res = await http.post('/orders').send(order({ currency, lines: [{ sku: 'X', quantity: 2, unitPrice }] })).expect(201);
-      expect(res.body).toMatchObject({ currency, total, lines: [{ unitPrice }] });
+      expect(res.body).toMatchObject({ currency, total, lines: [{ unitPrice }], totalMoney: { currency, minor: Math.round(total * (currency === 'JPY' ? 1 : 1000)) } });
     });
 
     it('walks placed → paid → shipped → delivered, and answers 409 for every other change', async () => {
@@ -114,6 +117,22 @@ describe('orders API against FerretDB and the customers service', () => {
       expect(seen).toHaveLength(5);
       expect([...seen].sort()).toEqual(seen);
       expect((await http.get('/orders').query({ limit: 100 }).expect(200)).body.items.length).toBeGreaterThan(5);
+    });
+  });
+
+  describe('OpenAPI', () => {
+    it('documents the 1.0 money fields and the 1.1 minor units next to them, the status route and every error answer', async () => {
+      const { body } = await http.get('/docs-json').expect(200);
+      expect(body.info.version).toBe('1.1.0');
+      const { OrderResponse, OrderLineResponse, MoneyResponse } = body.components.schemas;
+      expect(OrderResponse.properties.total).toMatchObject({ type: 'number' });
+      expect(OrderResponse.properties.totalMoney.description).toMatch(/^Since API 1.1/);
+      expect(OrderLineResponse.properties.unitPriceMoney.description).toMatch(/^Since API 1.1/);
+      expect(MoneyResponse.properties.minor).toMatchObject({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+      expect(Object.keys(body.paths['/orders'].post.responses).sort()).toEqual(['201', '400', '413', '422', '503', '504']);
+      expect(Object.keys(body.paths['/orders/{id}/status'].post.responses).sort()).toEqual(['200', '400', '404', '409', '413', '503', '504']);
+      expect(body.paths['/orders'].post.responses['503'].headers).toHaveProperty('Retry-After');
+      expect(body.components.schemas.ChangeStatusDto.properties.status.enum).toEqual(['placed', 'paid', 'shipped', 'delivered', 'cancelled']);
     });
   });
 
@@ -192,7 +211,7 @@ describe('orders API against FerretDB and the customers service', () => {
   describe('the customers service down', () => {
     it('answers 503 with Retry-After naming customers, and stores nothing', async () => {
       const closed = await freePort();
-      const cut = await startOrdersApp({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: `http://127.0.0.1:${closed}` });
+      const cut = await startOrdersApp({ ...WITHOUT_UNLEASH, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: `http://127.0.0.1:${closed}` });
       try {
         const before = await orders().countDocuments();
         const res = await request(cut.getHttpServer()).post('/orders').send(order()).expect(503);

@@ -1,8 +1,24 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { OrdersRepository, StoredOrder } from '@zdm/orders-data-access';
 import { CustomersClient } from '@zdm/orders-customers-client';
-import { INITIAL_ORDER_STATUS, ORDERS_COLLECTION, Order, OrderLine, OrderStatus, orderTotalMinor, storedOrderV1, toMinorUnits, transitionProblem } from '@zdm/orders-domain';
-import { answerFromStore, BuildSchemas, DEFAULT_PAGE_SIZE } from '@zdm/migrations-nest';
+import {
+  INITIAL_ORDER_STATUS,
+  ORDERS_COLLECTION,
+  Order,
+  OrderLine,
+  OrderReadPlan,
+  OrderStatus,
+  OrderWritePlan,
+  moneyMigration,
+  moneyShapesDisagree,
+  orderTotalMinor,
+  readOrder,
+  storedOrder,
+  toMinorUnits,
+  transitionProblem,
+} from '@zdm/orders-domain';
+import { flagNames } from '@zdm/migrations-core';
+import { answerFromStore, BuildSchemas, DEFAULT_PAGE_SIZE, FLAG_SOURCE, FlagSource, MigrationMetrics } from '@zdm/migrations-nest';
 import { currentDeadline, FieldError } from '@zdm/service-defaults';
 import { ChangeStatusDto } from './dto/change-status.dto';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -12,22 +28,13 @@ import { OrderPageResponse, OrderResponse } from './dto/order.response';
 /** Injection token of the customers API client. */
 export const CUSTOMERS_CLIENT = Symbol('orders:CUSTOMERS_CLIENT');
 
+const MONEY_FLAGS = flagNames(moneyMigration.id);
+
 const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
-/** The API view of a stored order. */
-export function toOrderResponse(stored: StoredOrder): OrderResponse {
-  const doc = stored.doc as Record<string, unknown> & Omit<OrderResponse, 'id' | 'createdAt' | 'updatedAt'>;
-  return {
-    id: stored.id,
-    customerId: doc.customerId,
-    customer: { firstName: doc.customer?.firstName, lastName: doc.customer?.lastName },
-    currency: doc.currency,
-    lines: (doc.lines ?? []).map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unitPrice })),
-    total: doc.total,
-    status: doc.status,
-    createdAt: isoOf(doc['createdAt']),
-    updatedAt: isoOf(doc['updatedAt']),
-  };
+/** The API view of a stored order read under `plan`. */
+export function toOrderResponse(stored: StoredOrder, plan: OrderReadPlan): OrderResponse {
+  return { id: stored.id, ...readOrder(stored.doc, plan), createdAt: isoOf(stored.doc['createdAt']), updatedAt: isoOf(stored.doc['updatedAt']) };
 }
 
 function invalid(details: FieldError[]): BadRequestException {
@@ -51,9 +58,13 @@ export function linesInMinorUnits(body: CreateOrderDto): { lines: OrderLine[]; t
 /** Orders over the versioned store; each new order checks its customer through the customers API. */
 @Injectable()
 export class OrdersService {
+  private readonly log = new Logger(OrdersService.name);
+
   constructor(
     private readonly orders: OrdersRepository,
     private readonly schemas: BuildSchemas,
+    private readonly metrics: MigrationMetrics,
+    @Inject(FLAG_SOURCE) private readonly flags: FlagSource,
     @Inject(CUSTOMERS_CLIENT) private readonly customers: CustomersClient,
   ) {}
 
@@ -68,19 +79,20 @@ export class OrdersService {
       totalMinor,
       status: INITIAL_ORDER_STATUS,
     };
-    const version = this.schemas.writeVersion(ORDERS_COLLECTION);
-    return answerFromStore(async () => toOrderResponse(await this.orders.insert(storedOrderV1(order), version)));
+    const { write, read } = this.plans();
+    return answerFromStore(async () => this.view(await this.orders.insert(storedOrder(order, write).set, write.version), read));
   }
 
   get(id: string): Promise<OrderResponse> {
-    return answerFromStore(async () => toOrderResponse(found(id, await this.orders.findById(id))));
+    return answerFromStore(async () => this.view(found(id, await this.orders.findById(id)), this.plans().read));
   }
 
   list(query: ListOrdersQuery): Promise<OrderPageResponse> {
     return answerFromStore(async () => {
       const filter = query.customerId ? { customerId: query.customerId.toLowerCase() } : {};
       const page = await this.orders.page(query.limit ?? DEFAULT_PAGE_SIZE, query.after, filter);
-      return { items: page.items.map(toOrderResponse), next: page.next };
+      const { read } = this.plans();
+      return { items: page.items.map((stored) => this.view(stored, read)), next: page.next };
     });
   }
 
@@ -95,8 +107,25 @@ export class OrdersService {
         },
         { deadline: currentDeadline() },
       );
-      return toOrderResponse(found(id, updated));
+      return this.view(found(id, updated), this.plans().read);
     });
+  }
+
+  /** The write and read plans of this request, from the flags of orders.money, taken once. */
+  private plans(): { write: OrderWritePlan; read: OrderReadPlan } {
+    return {
+      write: { version: this.schemas.writeVersion(ORDERS_COLLECTION), writeOld: this.flags.isEnabled(MONEY_FLAGS.writeOld) },
+      read: { readNew: this.flags.isEnabled(MONEY_FLAGS.readNew) },
+    };
+  }
+
+  /** The response for a stored order; counts a shadow-read mismatch when its two money shapes disagree. */
+  private view(stored: StoredOrder, read: OrderReadPlan): OrderResponse {
+    if (moneyShapesDisagree(stored.doc)) {
+      this.metrics.recordShadowMismatch(moneyMigration.id);
+      this.log.warn(`order ${stored.id}: total/lines and totalMoney/items disagree; serving ${read.readNew ? 'totalMoney/items' : 'total/lines'}`);
+    }
+    return toOrderResponse(stored, read);
   }
 
   /**

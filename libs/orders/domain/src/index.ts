@@ -1,4 +1,5 @@
 export * from './lib/money';
+export * from './lib/order-money';
 export * from './lib/order-status';
 export * from './lib/order-shapes';
 export * from './lib/orders.migrations';

@@ -10,6 +10,15 @@ export class CustomerSnapshotResponse {
   lastName!: string;
 }
 
+/** An amount in integer minor units of an ISO 4217 currency (API 1.1): 19.99 EUR is `{ minor: 1999, currency: "EUR" }`. */
+export class MoneyResponse {
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 1999, description: 'Whole minor units (cents for EUR, yen for JPY, fils for BHD)' })
+  minor!: number;
+
+  @ApiProperty({ enum: CURRENCIES, example: 'EUR' })
+  currency!: string;
+}
+
 /** One line of an order. */
 export class OrderLineResponse {
   @ApiProperty({ example: 'BOOK-42' })
@@ -18,8 +27,16 @@ export class OrderLineResponse {
   @ApiProperty({ type: 'integer', example: 2 })
   quantity!: number;
 
-  @ApiProperty({ example: 19.99, description: "Price of one unit in major units of the order's currency" })
+  @ApiProperty({ example: 19.99, description: "Price of one unit in major units of the order's currency (API 1.0; kept in every phase)" })
   unitPrice!: number;
+
+  @ApiProperty({
+    type: MoneyResponse,
+    nullable: true,
+    description:
+      'Since API 1.1: the same price in integer minor units with its currency. null only for an order stored before orders.money whose float price is not a whole number of minor units (quarantined until an operator fixes it)',
+  })
+  unitPriceMoney!: MoneyResponse | null;
 }
 
 /** An order as the API returns it. */
@@ -39,8 +56,16 @@ export class OrderResponse {
   @ApiProperty({ type: [OrderLineResponse] })
   lines!: OrderLineResponse[];
 
-  @ApiProperty({ example: 39.98, description: 'Σ quantity × unitPrice, in major units of the currency' })
+  @ApiProperty({ example: 39.98, description: 'Σ quantity × unitPrice, in major units of the currency (API 1.0; kept in every phase)' })
   total!: number;
+
+  @ApiProperty({
+    type: MoneyResponse,
+    nullable: true,
+    description:
+      'Since API 1.1: the total in integer minor units with its currency. null only for an order stored before orders.money whose float amounts do not convert exactly (quarantined until an operator fixes it)',
+  })
+  totalMoney!: MoneyResponse | null;
 
   @ApiProperty({ enum: ORDER_STATUSES, example: 'placed' })
   status!: OrderStatus;

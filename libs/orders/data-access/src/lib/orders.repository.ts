@@ -16,9 +16,13 @@ const ORDER_FIELDS = {
   customerId: String,
   customer: { type: Schema.Types.Mixed },
   currency: String,
+  status: String,
+  // v1: money as float major units.
   lines: { type: Schema.Types.Mixed },
   total: Number,
-  status: String,
+  // v2 (orders.money): integer minor units with their currency.
+  totalMoney: { type: Schema.Types.Mixed },
+  items: { type: Schema.Types.Mixed },
 };
 
 /** Orders in MongoDB: a versioned repository over the `orders` collection (see `VersionedRepository`). */

@@ -1,5 +1,6 @@
 import type { Doc } from '@zdm/migrations-core';
-import { toMajorUnits } from './money';
+import { Money, toMajorUnits, toMinorUnits } from './money';
+import { convertMoney, StoredItem, storedMoneyProblem } from './order-money';
 import { OrderStatus } from './order-status';
 
 /** The customer as the order keeps it, copied from the customers API when the order is placed. */
@@ -15,7 +16,7 @@ export interface OrderLine {
   unitPriceMinor: number;
 }
 
-/** An order as the service works with it, whatever shape it is stored in. */
+/** An order as the service places it. */
 export interface Order {
   customerId: string;
   customer: CustomerSnapshot;
@@ -25,23 +26,132 @@ export interface Order {
   status: OrderStatus;
 }
 
+/** How this instance writes right now; taken once per request from the flags. */
+export interface OrderWritePlan {
+  /** Document version to store (1 or 2), following the write-new flag of `orders.money`. */
+  version: number;
+  /** Whether v2 documents still carry the float `total` and `lines` for v1 readers (write-old flag). */
+  writeOld: boolean;
+}
+
+/** How this instance reads right now. */
+export interface OrderReadPlan {
+  /** Whether money comes from the minor units (`totalMoney`, `items`; read-new flag) rather than the floats. */
+  readNew: boolean;
+}
+
+/** One line as the API shows it: the float price for every client, the minor units when there are some. */
+export interface OrderLineView {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+  unitPriceMoney: Money | null;
+}
+
+/** An order as the service reads it, whatever shape it is stored in. */
+export interface OrderView {
+  customerId: string;
+  customer: CustomerSnapshot;
+  currency: string;
+  lines: OrderLineView[];
+  total: number;
+  /** Null only for a stored v1 order whose floats cannot be converted exactly (quarantined by orders.money). */
+  totalMoney: Money | null;
+  status: OrderStatus;
+}
+
+/** The fields an insert stores and the managed fields it leaves out. */
+export interface StoredOrderShape {
+  set: Doc;
+  unset: string[];
+}
+
 /** Σ quantity × unit price in minor units, or undefined when it exceeds 2^53 - 1. */
 export function orderTotalMinor(lines: readonly Pick<OrderLine, 'quantity' | 'unitPriceMinor'>[]): number | undefined {
   const total = lines.reduce((sum, line) => sum + BigInt(line.quantity) * BigInt(line.unitPriceMinor), 0n);
   return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : undefined;
 }
 
+const OLD_MONEY_FIELDS = ['total', 'lines'];
+const NEW_MONEY_FIELDS = ['totalMoney', 'items'];
+
 /**
- * What v1 stores for a new order: money as float major units (`total: 19.99`,
- * `lines[].unitPrice`), each the float nearest to the exact amount.
+ * What to store for a new `order` under `plan`: exactly the fields of the planned version.
+ * - v1: money as float major units: `total: 19.99`, `lines: [{ sku, quantity, unitPrice: 19.99 }]`,
+ *   each the float nearest to the exact amount.
+ * - v2: `totalMoney: { minor, currency }` and `items: [{ sku, quantity, unitPrice: { minor, currency } }]`,
+ *   plus the v1 floats while write-old is on.
  */
-export function storedOrderV1(order: Order): Doc {
-  return {
+export function storedOrder(order: Order, plan: OrderWritePlan): StoredOrderShape {
+  const set: Doc = {
     customerId: order.customerId,
     customer: { firstName: order.customer.firstName, lastName: order.customer.lastName },
     currency: order.currency,
-    lines: order.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: toMajorUnits(line.unitPriceMinor, order.currency) })),
-    total: toMajorUnits(order.totalMinor, order.currency),
     status: order.status,
+  };
+  const unset: string[] = [];
+  const old = {
+    total: toMajorUnits(order.totalMinor, order.currency),
+    lines: order.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: toMajorUnits(line.unitPriceMinor, order.currency) })),
+  };
+  if (plan.version >= 2) {
+    const money = (minor: number): Money => ({ minor, currency: order.currency });
+    set['totalMoney'] = money(order.totalMinor);
+    set['items'] = order.lines.map((line): StoredItem => ({ sku: line.sku, quantity: line.quantity, unitPrice: money(line.unitPriceMinor) }));
+    if (plan.writeOld) Object.assign(set, old);
+    else unset.push(...OLD_MONEY_FIELDS);
+  } else {
+    Object.assign(set, old);
+    unset.push(...NEW_MONEY_FIELDS);
+  }
+  return { set, unset };
+}
+
+function fromNew(doc: Doc, currency: string): Pick<OrderView, 'lines' | 'total' | 'totalMoney'> | null {
+  if (storedMoneyProblem(doc)) return null;
+  const totalMoney = doc['totalMoney'] as Money;
+  return {
+    total: toMajorUnits(totalMoney.minor, currency),
+    totalMoney,
+    lines: (doc['items'] as StoredItem[]).map((item) => ({ sku: item.sku, quantity: item.quantity, unitPrice: toMajorUnits(item.unitPrice.minor, currency), unitPriceMoney: item.unitPrice })),
+  };
+}
+
+/** The floats as stored (old clients get exactly what v1 stored), with their minor units where they convert exactly. */
+function fromOld(doc: Doc, currency: string): Pick<OrderView, 'lines' | 'total' | 'totalMoney'> | null {
+  if (!Array.isArray(doc['lines'])) return null;
+  const money = (value: unknown): Money | null => {
+    const converted = toMinorUnits(value, currency);
+    return converted.ok ? { minor: converted.minor, currency } : null;
+  };
+  const exact = convertMoney(doc).ok;
+  return {
+    total: doc['total'] as number,
+    totalMoney: exact ? money(doc['total']) : null,
+    lines: (doc['lines'] as Doc[]).map((line) => ({
+      sku: line['sku'] as string,
+      quantity: line['quantity'] as number,
+      unitPrice: line['unitPrice'] as number,
+      unitPriceMoney: exact ? money(line['unitPrice']) : null,
+    })),
+  };
+}
+
+/**
+ * The order in a stored document (v1, v2 with both shapes, or contracted v2). With read-new on, money
+ * comes from the minor units; with it off, from the floats. Either way a document lacking the
+ * preferred fields (contracted, or not yet backfilled) is read from the others.
+ */
+export function readOrder(doc: Doc, plan: OrderReadPlan): OrderView {
+  const currency = doc['currency'] as string;
+  const money = plan.readNew ? (fromNew(doc, currency) ?? fromOld(doc, currency)) : (fromOld(doc, currency) ?? fromNew(doc, currency));
+  if (!money) throw new Error('the stored order has neither lines nor well-formed items');
+  const customer = (doc['customer'] ?? {}) as CustomerSnapshot;
+  return {
+    customerId: doc['customerId'] as string,
+    customer: { firstName: customer.firstName, lastName: customer.lastName },
+    currency,
+    ...money,
+    status: doc['status'] as OrderStatus,
   };
 }

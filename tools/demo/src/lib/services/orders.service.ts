@@ -1,4 +1,4 @@
-import { CURRENCY_EXPONENTS, ORDERS_COLLECTION, ORDERS_SERVICE, ordersMigrations, storedOrderV1, toMajorUnits } from '@zdm/orders-domain';
+import { CURRENCY_EXPONENTS, ORDERS_COLLECTION, ORDERS_SERVICE, ordersMigrations, storedOrder, toMajorUnits } from '@zdm/orders-domain';
 import { mongo } from 'mongoose';
 import { seedDocuments } from '../seed';
 import type { DemoService, QuarantineFix } from './demo.service';
@@ -49,7 +49,7 @@ export const ordersService: DemoService = {
         const lines = placed.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceMinor: Math.round(l.unitPrice * 10 ** exponent) }));
         const totalMinor = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0);
         const customer = { firstName: String(name['firstName']), lastName: String(name['lastName']) };
-        const doc = storedOrderV1({ customerId, customer, currency: placed.currency, lines, totalMinor, status: 'placed' });
+        const doc = storedOrder({ customerId, customer, currency: placed.currency, lines, totalMinor, status: 'placed' }, { version: 1, writeOld: true }).set;
         if (isDirty(i)) doc['total'] = DIRTY_TOTALS[Math.floor(i / DIRTY_EVERY) % DIRTY_TOTALS.length];
         const value: OrderValue = { customerId, currency: placed.currency, total: doc['total'] as number, status: 'placed' };
         return { doc, value: { ...value } };
