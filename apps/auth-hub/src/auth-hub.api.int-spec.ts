@@ -118,6 +118,18 @@ describe('auth hub API against FerretDB and redis-server', () => {
       await login('ghost@example.com').expect(429);
       await login('login@example.com').expect(201); // other accounts are not affected
     });
+
+    it('answers 429 with Retry-After once one client IP has made its attempts, whatever the accounts', async () => {
+      const strict = await startAuthHubApp(authHubEnv(services, { REDIS_PREFIX: `${services.redisPrefix}ip-limit:`, LOGIN_ATTEMPTS_PER_IP: '3' }));
+      try {
+        const client = request(strict.getHttpServer());
+        for (const email of ['a@example.com', 'b@example.com', 'login@example.com']) await client.post('/sessions').send({ email, password: 'wrong password!' }).expect(401);
+        const limited = await client.post('/sessions').send({ email: 'login@example.com', password: PASSWORD }).expect(429);
+        expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      } finally {
+        await strict.close();
+      }
+    });
   });
 
   describe('refresh, logout', () => {
@@ -161,7 +173,8 @@ describe('auth hub API against FerretDB and redis-server', () => {
       const pair = (await login('refresh@example.com').expect(201)).body;
       await http.delete('/sessions/current').set('authorization', `Bearer ${pair.accessToken}`).expect(204);
       await refresh(pair.refreshToken).expect(401);
-      await http.delete('/sessions/current').set('authorization', `Bearer ${pair.accessToken}`).expect(204);
+      // Idempotent; and the scheme is case-insensitive (RFC 7235).
+      await http.delete('/sessions/current').set('authorization', `bearer ${pair.accessToken}`).expect(204);
     });
 
     it('logs out everywhere: every session of the user ends, other users keep theirs', async () => {
@@ -204,6 +217,28 @@ describe('auth hub API against FerretDB and redis-server', () => {
       expect(doc.paths['/sessions'].delete.security).toEqual([{ bearer: [] }]);
       expect(doc.paths['/sessions'].post.security).toBeUndefined();
       expect(Object.keys(doc.paths['/sessions'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '429', '503']));
+    });
+  });
+
+  describe('random Authorization headers (seeded fuzz)', () => {
+    it('answers every header on both logout routes with 401 and WWW-Authenticate, never 5xx, and ends no session', async () => {
+      const random = seededRandom(151);
+      const { accessToken, refreshToken } = (await login('login@example.com').expect(201)).body;
+      const [h, p] = (accessToken as string).split('.');
+      const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${p}.`;
+      const hs256 = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', kid: JSON.parse(Buffer.from(h, 'base64url').toString()).kid })).toString('base64url')}.${p}.c2ln`;
+      const printable = (n: number) => Array.from({ length: n }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');
+      const candidates = () => [`Bearer ${printable(40)}`, printable(30), 'Bearer a.b.c', `Bearer ${none}`, `Bearer ${hs256}`, `Bearer ${accessToken}x`, `Bearer ${accessToken}.x`, `Basic ${accessToken}`, `${accessToken}`, 'Bearer'];
+      const statuses: Record<number, number> = {};
+      for (let i = 0; i < 60; i++) {
+        const list = candidates();
+        const header = list[Math.floor(random() * list.length)];
+        const res = await http.delete(random() < 0.5 ? '/sessions/current' : '/sessions').set('authorization', header);
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (res.status !== 401 || !res.headers['www-authenticate']) throw new Error(`${JSON.stringify(header)}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      expect(statuses).toEqual({ 401: 60 });
+      await refresh(refreshToken).expect(200);
     });
   });
 

@@ -15,7 +15,8 @@ export interface AuthenticatedRequest extends Request {
   auth: AccessClaims;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+/** `Bearer <JWT>`; the scheme is case-insensitive and may be followed by several spaces (RFC 7235). */
+const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Lets a request through only with `Authorization: Bearer <valid access token>` and puts the
