@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSigningKey } from './signing-key';
@@ -19,11 +19,16 @@ describe('the signing key', () => {
   });
 
   it('loads a JWK from a file given by SIGNING_KEY_FILE, with the kid SIGNING_KEY_ID names', async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'auth-key-')), 'key.jwk');
-    writeFileSync(file, JSON.stringify(ed25519().export({ format: 'jwk' })));
-    const key = await loadSigningKey({ SIGNING_KEY_FILE: file, SIGNING_KEY_ID: 'key-2026-12' });
-    expect(key.kid).toBe('key-2026-12');
-    expect(key.jwks().keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'key-2026-12' });
+    const dir = mkdtempSync(path.join(tmpdir(), 'auth-key-'));
+    try {
+      const file = path.join(dir, 'key.jwk');
+      writeFileSync(file, JSON.stringify(ed25519().export({ format: 'jwk' })), { mode: 0o600 });
+      const key = await loadSigningKey({ SIGNING_KEY_FILE: file, SIGNING_KEY_ID: 'key-2026-12' });
+      expect(key.kid).toBe('key-2026-12');
+      expect(key.jwks().keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'key-2026-12' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a missing, doubled, unreadable, public or non-Ed25519 key, naming the variable and never echoing the key', async () => {
