@@ -43,7 +43,7 @@ describe('the orders service to the zdm CLI', () => {
     let closed = false;
     try {
       const beat = await waitFor('a heartbeat', async () => (await store.heartbeats.live()).find((hb) => hb.instanceId === 'orders-hb-1'));
-      expect(beat).toMatchObject({ service: 'orders', build: 'orders-test', schemas: { orders: { readMin: 1, readMax: 2, writes: 1 } } });
+      expect(beat).toMatchObject({ service: 'orders', build: 'orders-test', schemas: { orders: { readMin: 1, readMax: 3, writes: 1 } } });
       await request(app.getHttpServer()).get('/health/ready').expect(200);
       const status = await zdm('status');
       expect(status).toMatchObject({ command: 'status', ok: true, service: 'orders', instances: [expect.objectContaining({ instanceId: 'orders-hb-1', build: 'orders-test' })] });

@@ -42,7 +42,7 @@ describe('orders API against FerretDB and the customers service', () => {
       expect(created.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
         customerId,
-        customer: { firstName: 'Ada', lastName: 'Lovelace' },
+        customer: { firstName: 'Ada', lastName: 'Lovelace', fullName: 'Ada Lovelace' },
         currency: 'EUR',
         lines: [
           { sku: 'BOOK-1', quantity: 2, unitPrice: 19.99, unitPriceMoney: { minor: 1999, currency: 'EUR' } },
@@ -123,7 +123,8 @@ describe('orders API against FerretDB and the customers service', () => {
   describe('OpenAPI', () => {
     it('documents the 1.0 money fields and the 1.1 minor units next to them, the status route and every error answer', async () => {
       const { body } = await http.get('/docs-json').expect(200);
-      expect(body.info.version).toBe('1.1.0');
+      expect(body.info.version).toBe('1.2.0');
+      expect(body.components.schemas.CustomerSnapshotResponse.properties.fullName.description).toMatch(/^Since API 1.2/);
       const { OrderResponse, OrderLineResponse, MoneyResponse } = body.components.schemas;
       expect(OrderResponse.properties.total).toMatchObject({ type: 'number' });
       expect(OrderResponse.properties.totalMoney.description).toMatch(/^Since API 1.1/);

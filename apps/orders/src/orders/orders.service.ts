@@ -9,6 +9,7 @@ import {
   OrderReadPlan,
   OrderStatus,
   OrderWritePlan,
+  customerSnapshotMigration,
   moneyMigration,
   moneyShapesDisagree,
   orderTotalMinor,
@@ -29,6 +30,7 @@ import { OrderPageResponse, OrderResponse } from './dto/order.response';
 export const CUSTOMERS_CLIENT = Symbol('orders:CUSTOMERS_CLIENT');
 
 const MONEY_FLAGS = flagNames(moneyMigration.id);
+const SNAPSHOT_FLAGS = flagNames(customerSnapshotMigration.id);
 
 const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
@@ -73,7 +75,7 @@ export class OrdersService {
     const customer = await this.customer(body.customerId);
     const order: Order = {
       customerId: body.customerId.toLowerCase(),
-      customer: { firstName: customer.firstName, lastName: customer.lastName },
+      customer: { firstName: customer.firstName, lastName: customer.lastName, fullName: customer.fullName },
       currency: body.currency,
       lines,
       totalMinor,
@@ -111,11 +113,15 @@ export class OrdersService {
     });
   }
 
-  /** The write and read plans of this request, from the flags of orders.money, taken once. */
+  /** The write and read plans of this request, from the flags of orders.money and orders.customer-snapshot, taken once. */
   private plans(): { write: OrderWritePlan; read: OrderReadPlan } {
     return {
-      write: { version: this.schemas.writeVersion(ORDERS_COLLECTION), writeOld: this.flags.isEnabled(MONEY_FLAGS.writeOld) },
-      read: { readNew: this.flags.isEnabled(MONEY_FLAGS.readNew) },
+      write: {
+        version: this.schemas.writeVersion(ORDERS_COLLECTION),
+        writeOld: this.flags.isEnabled(MONEY_FLAGS.writeOld),
+        writeOldSnapshot: this.flags.isEnabled(SNAPSHOT_FLAGS.writeOld),
+      },
+      read: { readNew: this.flags.isEnabled(MONEY_FLAGS.readNew), readNewSnapshot: this.flags.isEnabled(SNAPSHOT_FLAGS.readNew) },
     };
   }
 

@@ -1,3 +1,4 @@
+export * from './lib/customer-snapshot';
 export * from './lib/money';
 export * from './lib/order-money';
 export * from './lib/order-status';

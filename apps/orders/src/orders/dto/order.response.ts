@@ -3,11 +3,14 @@ import { CURRENCIES, ORDER_STATUSES, OrderStatus } from '@zdm/orders-domain';
 
 /** The customer as the order keeps it: copied from the customers API when the order was placed. */
 export class CustomerSnapshotResponse {
-  @ApiProperty({ example: 'Ada' })
+  @ApiProperty({ example: 'Ada', description: 'As copied; for an order stored only with fullName (after orders.customer-snapshot contract), fullName split at its last space' })
   firstName!: string;
 
-  @ApiProperty({ example: 'Lovelace' })
+  @ApiProperty({ example: 'Lovelace', description: 'As copied; for an order stored only with fullName (after orders.customer-snapshot contract), fullName split at its last space' })
   lastName!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace', description: 'Since API 1.2: the full name as the customers API gave it (1.1), or firstName and lastName joined by one space' })
+  fullName!: string;
 }
 
 /** An amount in integer minor units of an ISO 4217 currency (API 1.1): 19.99 EUR is `{ minor: 1999, currency: "EUR" }`. */

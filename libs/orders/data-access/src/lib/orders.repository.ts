@@ -23,6 +23,8 @@ const ORDER_FIELDS = {
   // v2 (orders.money): integer minor units with their currency.
   totalMoney: { type: Schema.Types.Mixed },
   items: { type: Schema.Types.Mixed },
+  // v3 (orders.customer-snapshot): { fullName }.
+  customerSnapshot: { type: Schema.Types.Mixed },
 };
 
 /** Orders in MongoDB: a versioned repository over the `orders` collection (see `VersionedRepository`). */

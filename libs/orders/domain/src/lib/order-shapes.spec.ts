@@ -3,7 +3,7 @@ import { Order, readOrder, storedOrder } from './order-shapes';
 
 const order: Order = {
   customerId: 'a'.repeat(24),
-  customer: { firstName: 'Ada', lastName: 'Lovelace' },
+  customer: { firstName: 'Ada', lastName: 'Lovelace', fullName: 'Ada Lovelace' },
   currency: 'EUR',
   lines: [{ sku: 'BOOK', quantity: 2, unitPriceMinor: 1999 }],
   totalMinor: 3998,
@@ -14,18 +14,18 @@ const eur = (minor: number) => ({ minor, currency: 'EUR' });
 describe('storedOrder', () => {
   it('stores v1 as float major units only', () => {
     expect(storedOrder(order, { version: 1, writeOld: true })).toEqual({
-      set: { customerId: order.customerId, customer: order.customer, currency: 'EUR', status: 'placed', total: 39.98, lines: [{ sku: 'BOOK', quantity: 2, unitPrice: 19.99 }] },
-      unset: ['totalMoney', 'items'],
+      set: { customerId: order.customerId, customer: { firstName: 'Ada', lastName: 'Lovelace' }, currency: 'EUR', status: 'placed', total: 39.98, lines: [{ sku: 'BOOK', quantity: 2, unitPrice: 19.99 }] },
+      unset: ['customerSnapshot', 'totalMoney', 'items'],
     });
   });
 
   it('stores v2 as minor units, with the floats while write-old is on', () => {
     const both = storedOrder(order, { version: 2, writeOld: true });
     expect(both.set).toMatchObject({ totalMoney: eur(3998), items: [{ sku: 'BOOK', quantity: 2, unitPrice: eur(1999) }], total: 39.98, lines: [{ unitPrice: 19.99 }] });
-    expect(both.unset).toEqual([]);
+    expect(both.unset).toEqual(['customerSnapshot']);
     const contracted = storedOrder(order, { version: 2, writeOld: false });
     expect(contracted.set).not.toHaveProperty('total');
-    expect(contracted.unset).toEqual(['total', 'lines']);
+    expect(contracted.unset).toEqual(['customerSnapshot', 'total', 'lines']);
   });
 });
 
@@ -51,5 +51,23 @@ describe('readOrder', () => {
     expect(moneyShapesDisagree(contracted)).toBe(false);
     expect(readOrder(split, { readNew: false }).total).toBe(1);
     expect(readOrder(split, { readNew: true }).total).toBe(39.98);
+  });
+});
+
+describe('the customer snapshot (orders.customer-snapshot)', () => {
+  it('stores { fullName } at v3, with { firstName, lastName } while write-old is on', () => {
+    const both = storedOrder(order, { version: 3, writeOld: false, writeOldSnapshot: true });
+    expect(both.set).toMatchObject({ customerSnapshot: { fullName: 'Ada Lovelace' }, customer: { firstName: 'Ada', lastName: 'Lovelace' } });
+    const contracted = storedOrder(order, { version: 3, writeOld: false, writeOldSnapshot: false });
+    expect(contracted.set).not.toHaveProperty('customer');
+    expect(contracted.unset).toEqual(['customer', 'total', 'lines']);
+  });
+
+  it('reads the parts as stored while they are there, and splits a contracted full name at its last space', () => {
+    const both = storedOrder({ ...order, customer: { firstName: 'Mary Ann', lastName: 'Evans', fullName: 'Mary Ann Evans' } }, { version: 3, writeOld: true, writeOldSnapshot: true }).set;
+    expect(readOrder(both, { readNew: true, readNewSnapshot: true }).customer).toEqual({ firstName: 'Mary Ann', lastName: 'Evans', fullName: 'Mary Ann Evans' });
+    const { customer: _gone, ...contracted } = both;
+    expect(readOrder(contracted, { readNew: true, readNewSnapshot: false }).customer).toEqual({ firstName: 'Mary Ann', lastName: 'Evans', fullName: 'Mary Ann Evans' });
+    expect(readOrder({ ...contracted, customerSnapshot: { fullName: 'Cher' } }, { readNew: true }).customer).toEqual({ firstName: 'Cher', lastName: '', fullName: 'Cher' });
   });
 });

@@ -1,4 +1,5 @@
 import type { Doc } from '@zdm/migrations-core';
+import { joinName, newSnapshotProblem, oldSnapshot, splitName } from './customer-snapshot';
 import { Money, toMajorUnits, toMinorUnits } from './money';
 import { convertMoney, StoredItem, storedMoneyProblem } from './order-money';
 import { OrderStatus } from './order-status';
@@ -7,6 +8,8 @@ import { OrderStatus } from './order-status';
 export interface CustomerSnapshot {
   firstName: string;
   lastName: string;
+  /** As the customers API gives it (API 1.1), or the parts joined as customers joins them. */
+  fullName: string;
 }
 
 /** One line of an order, prices in integer minor units of the order's currency. */
@@ -30,14 +33,18 @@ export interface Order {
 export interface OrderWritePlan {
   /** Document version to store (1 or 2), following the write-new flag of `orders.money`. */
   version: number;
-  /** Whether v2 documents still carry the float `total` and `lines` for v1 readers (write-old flag). */
+  /** Whether v2 documents still carry the float `total` and `lines` for v1 readers (write-old flag of orders.money). */
   writeOld: boolean;
+  /** Whether v3 documents still carry `customer: { firstName, lastName }` (write-old flag of orders.customer-snapshot). */
+  writeOldSnapshot?: boolean;
 }
 
 /** How this instance reads right now. */
 export interface OrderReadPlan {
   /** Whether money comes from the minor units (`totalMoney`, `items`; read-new flag) rather than the floats. */
   readNew: boolean;
+  /** Whether the customer's name comes from `customerSnapshot.fullName` (read-new flag of orders.customer-snapshot). */
+  readNewSnapshot?: boolean;
 }
 
 /** One line as the API shows it: the float price for every client, the minor units when there are some. */
@@ -83,13 +90,17 @@ const NEW_MONEY_FIELDS = ['totalMoney', 'items'];
  *   plus the v1 floats while write-old is on.
  */
 export function storedOrder(order: Order, plan: OrderWritePlan): StoredOrderShape {
-  const set: Doc = {
-    customerId: order.customerId,
-    customer: { firstName: order.customer.firstName, lastName: order.customer.lastName },
-    currency: order.currency,
-    status: order.status,
-  };
+  const set: Doc = { customerId: order.customerId, currency: order.currency, status: order.status };
   const unset: string[] = [];
+  const oldCustomer = { firstName: order.customer.firstName, lastName: order.customer.lastName };
+  if (plan.version >= 3) {
+    set['customerSnapshot'] = { fullName: order.customer.fullName };
+    if (plan.writeOldSnapshot ?? true) set['customer'] = oldCustomer;
+    else unset.push('customer');
+  } else {
+    set['customer'] = oldCustomer;
+    unset.push('customerSnapshot');
+  }
   const old = {
     total: toMajorUnits(order.totalMinor, order.currency),
     lines: order.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: toMajorUnits(line.unitPriceMinor, order.currency) })),
@@ -138,6 +149,19 @@ function fromOld(doc: Doc, currency: string): Pick<OrderView, 'lines' | 'total' 
 }
 
 /**
+ * The customer of a stored order: the name parts as stored while they are there (exact), the full name
+ * from `customerSnapshot` when read-new is on and it is there; a contracted v3 order gives its parts
+ * as customers splits a full name (at the last space).
+ */
+function readCustomer(doc: Doc, readNew: boolean): CustomerSnapshot {
+  const old = oldSnapshot(doc);
+  const fresh = newSnapshotProblem(doc) ? null : (doc['customerSnapshot'] as { fullName: string }).fullName;
+  if (old && (!readNew || fresh === null)) return { ...old, fullName: joinName(old.firstName, old.lastName) };
+  if (fresh !== null) return { ...(old ?? splitName(fresh)), fullName: fresh };
+  throw new Error('the stored order has neither customer { firstName, lastName } nor customerSnapshot { fullName }');
+}
+
+/**
  * The order in a stored document (v1, v2 with both shapes, or contracted v2). With read-new on, money
  * comes from the minor units; with it off, from the floats. Either way a document lacking the
  * preferred fields (contracted, or not yet backfilled) is read from the others.
@@ -146,10 +170,9 @@ export function readOrder(doc: Doc, plan: OrderReadPlan): OrderView {
   const currency = doc['currency'] as string;
   const money = plan.readNew ? (fromNew(doc, currency) ?? fromOld(doc, currency)) : (fromOld(doc, currency) ?? fromNew(doc, currency));
   if (!money) throw new Error('the stored order has neither lines nor well-formed items');
-  const customer = (doc['customer'] ?? {}) as CustomerSnapshot;
   return {
     customerId: doc['customerId'] as string,
-    customer: { firstName: customer.firstName, lastName: customer.lastName },
+    customer: readCustomer(doc, plan.readNewSnapshot ?? false),
     currency,
     ...money,
     status: doc['status'] as OrderStatus,

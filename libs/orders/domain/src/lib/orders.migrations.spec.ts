@@ -1,5 +1,5 @@
 import { roundTripCheck, verifyFailure } from '@zdm/migrations-core';
-import { moneyMigration, ordersRegistry, ordersReadRange } from './orders.migrations';
+import { customerSnapshotMigration, moneyMigration, ordersRegistry, ordersReadRange } from './orders.migrations';
 
 const v1 = (overrides: Record<string, unknown> = {}) => ({
   customerId: 'a'.repeat(24),
@@ -21,9 +21,9 @@ const backfill = (doc: Record<string, unknown>) => {
 };
 
 describe('orders.money (v1 -> v2)', () => {
-  it('registers as the one step of the orders collection, read v1..v2', () => {
-    expect(ordersRegistry().all().map((d) => d.id)).toEqual(['orders.money']);
-    expect(ordersReadRange(ordersRegistry())).toEqual({ readMin: 1, readMax: 2 });
+  it('registers before orders.customer-snapshot; this build reads v1..v3', () => {
+    expect(ordersRegistry().all().map((d) => d.id)).toEqual(['orders.money', 'orders.customer-snapshot']);
+    expect(ordersReadRange(ordersRegistry())).toEqual({ readMin: 1, readMax: 3 });
   });
 
   it('adds the total and each line price in integer minor units with the currency, keeping the floats', () => {
@@ -90,5 +90,45 @@ describe('orders.money (v1 -> v2)', () => {
   it('goes back exactly with down() after contract for amounts v1 stored as their nearest float', () => {
     const docs = [v1(), v1({ currency: 'JPY', lines: [{ sku: 'X', quantity: 3, unitPrice: 1999 }], total: 5997 }), v1({ currency: 'BHD', lines: [{ sku: 'X', quantity: 1, unitPrice: 1.234 }], total: 1.234 })];
     expect(roundTripCheck(moneyMigration, docs.map((doc, i) => ({ id: String(i), doc })))).toEqual({ reversible: true, sampled: 3, failures: [] });
+  });
+});
+
+describe('orders.customer-snapshot (v2 -> v3)', () => {
+  const v2 = (customer: unknown) => ({ ...moneyMigration.up(v1()), customer });
+  const run = (doc: Record<string, unknown>) => {
+    const next = customerSnapshotMigration.up(doc);
+    return { next, quarantined: verifyFailure(customerSnapshotMigration, next) };
+  };
+
+  it('waits for customers.full-name at switch-reads', () => {
+    expect(customerSnapshotMigration.requires).toEqual([{ service: 'customers', migration: 'customers.full-name', phase: 'switch-reads' }]);
+  });
+
+  it.each([
+    [{ firstName: 'Ada', lastName: 'Lovelace' }, 'Ada Lovelace'],
+    [{ firstName: 'Mary Ann', lastName: 'Evans' }, 'Mary Ann Evans'],
+    [{ firstName: 'Cher', lastName: '' }, 'Cher'],
+  ])('joins %j as customers joins names: %s', (customer, fullName) => {
+    const { next, quarantined } = run(v2(customer));
+    expect(quarantined).toBeNull();
+    expect(next).toMatchObject({ customer, customerSnapshot: { fullName } });
+  });
+
+  it('leaves a snapshot that is not two strings as it is, for verify to quarantine with the reason', () => {
+    const { next, quarantined } = run(v2({ firstName: 'Ada' }));
+    expect(next).not.toHaveProperty('customerSnapshot');
+    expect(quarantined).toBe('verify failed: customer must be { firstName, lastName } (strings), got {"firstName":"Ada"}');
+  });
+
+  it('verifies a contracted document, and a disagreeing one fails', () => {
+    const { next } = run(v2({ firstName: 'Ada', lastName: 'Lovelace' }));
+    const { customer: _c, ...contracted } = next;
+    expect(verifyFailure(customerSnapshotMigration, contracted)).toBeNull();
+    expect(verifyFailure(customerSnapshotMigration, { ...next, customerSnapshot: { fullName: 'Ada King' } })).toBe('verify failed: customerSnapshot.fullName is not firstName and lastName joined ("Ada Lovelace")');
+  });
+
+  it('has no down(): a full name cannot be split back exactly, so it is irreversible past contract', () => {
+    expect(customerSnapshotMigration.down).toBeUndefined();
+    expect(roundTripCheck(customerSnapshotMigration, [{ id: '1', doc: v2({ firstName: 'Mary Ann', lastName: 'Evans' }) }]).reversible).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { Doc, MigrationDefinition, MigrationRegistry, defineMigration } from '@zdm/migrations-core';
 import { toMajorUnits } from './money';
+import { joinName, newSnapshotProblem, oldSnapshot } from './customer-snapshot';
 import { convertMoney, StoredItem, storedMoneyProblem } from './order-money';
 
 /** The MongoDB collection holding orders; migrations of orders target it. */
@@ -65,8 +66,45 @@ export const moneyMigration = defineMigration<Doc, Doc>({
   addedFields: ['totalMoney', 'items'],
 });
 
+/** Where the customers service stores names the new way; orders follows it. */
+export const CUSTOMERS_FULL_NAME = { service: 'customers', migration: 'customers.full-name', phase: 'switch-reads' } as const;
+
+/**
+ * v2 -> v3, expand/contract, driven by the customers service's change: the embedded customer snapshot
+ * `customer: { firstName, lastName }` becomes `customerSnapshot: { fullName }`, joined as customers joins
+ * names. It leaves no phase, pending included, before customers reports `customers.full-name` at
+ * switch-reads or later (its readers then take fullName as the truth), asked through the customers
+ * service's schema endpoint. No `down`: a full name cannot be split back exactly ("Mary Ann Evans"), so
+ * it is irreversible past contract, and the tooling says so. A document whose snapshot is not two
+ * strings is left as it is and quarantined with the reason.
+ */
+export const customerSnapshotMigration = defineMigration<Doc, Doc>({
+  id: 'orders.customer-snapshot',
+  description: 'customer snapshot { firstName, lastName } -> customerSnapshot { fullName }, once customers.full-name is at switch-reads',
+  service: ORDERS_SERVICE,
+  target,
+  from: 2,
+  to: 3,
+  strategy: { kind: 'expand-contract' },
+  requires: [CUSTOMERS_FULL_NAME],
+  up: (doc) => {
+    const old = oldSnapshot(doc);
+    return old ? { ...doc, customerSnapshot: { fullName: joinName(old.firstName, old.lastName) } } : doc;
+  },
+  verify: (doc) => {
+    const problem = newSnapshotProblem(doc);
+    if (problem) return oldSnapshot(doc) || doc['customer'] === undefined ? problem : `customer must be { firstName, lastName } (strings), got ${JSON.stringify(doc['customer'])}`;
+    const old = oldSnapshot(doc);
+    if (!old) return doc['customer'] === undefined ? true : `customer must be { firstName, lastName } (strings), got ${JSON.stringify(doc['customer'])}`;
+    const joined = joinName(old.firstName, old.lastName);
+    return (doc['customerSnapshot'] as { fullName: string }).fullName === joined || `customerSnapshot.fullName is not firstName and lastName joined (${JSON.stringify(joined)})`;
+  },
+  removedFields: ['customer'],
+  addedFields: ['customerSnapshot'],
+});
+
 /** Every migration this build of the orders service knows, registered explicitly, in order. */
-export const ordersMigrations: readonly MigrationDefinition[] = [moneyMigration];
+export const ordersMigrations: readonly MigrationDefinition[] = [moneyMigration, customerSnapshotMigration];
 
 /** The validated registry of {@link ordersMigrations}; throws at startup if the chain is broken. */
 export function ordersRegistry(): MigrationRegistry {

@@ -1,4 +1,4 @@
-import { CURRENCY_EXPONENTS, ORDERS_COLLECTION, ORDERS_SERVICE, ordersMigrations, storedOrder, toMajorUnits } from '@zdm/orders-domain';
+import { CURRENCY_EXPONENTS, ORDERS_COLLECTION, ORDERS_SERVICE, joinName, moneyMigration, ordersMigrations, storedOrder, toMajorUnits } from '@zdm/orders-domain';
 import { mongo } from 'mongoose';
 import { seedDocuments } from '../seed';
 import type { DemoService, QuarantineFix } from './demo.service';
@@ -32,7 +32,9 @@ export function totalOfLines(doc: Record<string, unknown>): number | undefined {
 export const ordersService: DemoService = {
   name: ORDERS_SERVICE,
   collection: ORDERS_COLLECTION,
-  migrations: ordersMigrations.filter((d) => d.service === ORDERS_SERVICE),
+  // orders.money only: orders.customer-snapshot waits for customers.full-name at switch-reads through the
+  // customers schema endpoint, which the demo's zdm driver does not point the orders config at yet.
+  migrations: ordersMigrations.filter((d) => d.id === moneyMigration.id),
   async seed(db, count, { seeded }) {
     const customers = seeded['customers']?.seeds ?? [];
     if (!customers.length) throw new Error('orders are seeded for customers: seed customers first');
@@ -48,7 +50,8 @@ export const ordersService: DemoService = {
         const exponent = CURRENCY_EXPONENTS[placed.currency];
         const lines = placed.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceMinor: Math.round(l.unitPrice * 10 ** exponent) }));
         const totalMinor = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0);
-        const customer = { firstName: String(name['firstName']), lastName: String(name['lastName']) };
+        const [firstName, lastName] = [String(name['firstName']), String(name['lastName'])];
+        const customer = { firstName, lastName, fullName: joinName(firstName, lastName) };
         const doc = storedOrder({ customerId, customer, currency: placed.currency, lines, totalMinor, status: 'placed' }, { version: 1, writeOld: true }).set;
         if (isDirty(i)) doc['total'] = DIRTY_TOTALS[Math.floor(i / DIRTY_EVERY) % DIRTY_TOTALS.length];
         const value: OrderValue = { customerId, currency: placed.currency, total: doc['total'] as number, status: 'placed' };

@@ -1,4 +1,4 @@
-import { MigrationDefinition, MigrationRegistry, ZdmConfig, ZdmConnection, defineConfig } from '@zdm/migrations-core';
+import { HttpServiceSchemas, MigrationDefinition, MigrationRegistry, ZdmConfig, ZdmConnection, defineConfig } from '@zdm/migrations-core';
 import { createMongoBackend } from '@zdm/migrations-mongo';
 import mongoose, { mongo } from 'mongoose';
 import { UnleashFlagAdmin } from '../flags/unleash-admin.client';
@@ -11,6 +11,11 @@ export interface MongoZdmService {
   migrations: readonly MigrationDefinition[];
   /** The validated registry of `migrations`. */
   registry: MigrationRegistry;
+  /**
+   * Base URLs of the services whose migrations these migrations require (`requires`), from `env`;
+   * their schema endpoints answer the gates. A service without a URL holds its gates, saying so.
+   */
+  schemaUrls?: (env: NodeJS.ProcessEnv) => Record<string, string>;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface MongoZdmService {
  * Admin API from `UNLEASH_URL` + `UNLEASH_ADMIN_TOKEN` (without them phase changes only record the
  * flags in the audit log). A missing variable is named, never defaulted to somewhere.
  */
-export function mongoZdmConfig({ service, migrations, registry }: MongoZdmService): { config: ZdmConfig; connect(env?: NodeJS.ProcessEnv): Promise<ZdmConnection> } {
+export function mongoZdmConfig({ service, migrations, registry, schemaUrls }: MongoZdmService): { config: ZdmConfig; connect(env?: NodeJS.ProcessEnv): Promise<ZdmConnection> } {
   const required = (name: string, env: NodeJS.ProcessEnv): string => {
     const value = env[name]?.trim();
     if (!value) throw new Error(`${name} is required by the ${service} zdm config`);
@@ -33,6 +38,7 @@ export function mongoZdmConfig({ service, migrations, registry }: MongoZdmServic
     return {
       backend: createMongoBackend({ db: connection.db as mongo.Db, registry }),
       flags,
+      schemas: schemaUrls ? new HttpServiceSchemas({ urls: schemaUrls(env) }) : undefined,
       close: () => connection.close(),
     };
   };
