@@ -1,4 +1,4 @@
-import { AuditEntry, FlagAdmin, MigrationDefinition, MigrationRegistry, Migrator, Orchestrator, Phase } from '@zdm/migrations-core';
+import { AuditEntry, FlagAdmin, GateRefusedError, MigrationDefinition, MigrationRegistry, Migrator, Orchestrator, Phase } from '@zdm/migrations-core';
 import { createMongoBackend } from '@zdm/migrations-mongo';
 import { mongo } from 'mongoose';
 import { ZdmEvent } from './zdm.driver';
@@ -32,10 +32,24 @@ export class InProcessOrchestration {
     this.migrator = new Migrator({ registry, backend: createMongoBackend({ db: options.db, registry }), flags: options.flags, minInstances: options.minInstances, owner: options.actor });
   }
 
-  /** Advances one phase if every gate holds, then waits until every live instance reports the flags it flipped. */
-  async advance(id: string, reason: string, flagsTimeoutMs = 120_000): Promise<{ from: Phase; to: Phase }> {
-    const { from, to } = await this.orchestrator(reason).advanceAndConfirm(id, { timeoutMs: flagsTimeoutMs, pollMs: 250 });
-    return { from, to };
+  /**
+   * Advances one phase once every gate holds, then waits until every live instance reports the flags
+   * it flipped. A gate that does not hold yet is asked again every second for up to `gateWaitMs`, as
+   * `zdm run` waits on gates: on a loaded machine a heartbeat may come late and an instance briefly
+   * look gone.
+   */
+  async advance(id: string, reason: string, flagsTimeoutMs = 120_000, gateWaitMs = 60_000): Promise<{ from: Phase; to: Phase }> {
+    const deadline = performance.now() + gateWaitMs;
+    for (;;) {
+      try {
+        const { from, to } = await this.orchestrator(reason).advanceAndConfirm(id, { timeoutMs: flagsTimeoutMs, pollMs: 250 });
+        return { from, to };
+      } catch (err) {
+        if (!(err instanceof GateRefusedError) || performance.now() > deadline || this.stop.signal.aborted) throw err;
+        this.options.onEvent({ event: 'waiting', at: new Date().toISOString(), id, failingGates: err.failing });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
   }
 
   /** Ids of the migrations it walks. */

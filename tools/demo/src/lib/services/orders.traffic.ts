@@ -11,7 +11,7 @@ export interface OrderValue {
 }
 
 /** The orders requests of the load: reads by id, orders placed for existing customers, status changes, a few list pages. */
-export const ORDERS_MIX = { 'orders.read': 0.12, 'orders.place': 0.03, 'orders.transition': 0.03, 'orders.list': 0.005 };
+export const ORDERS_MIX = { 'orders.read': 0.12, 'orders.place': 0.03, 'orders.transition': 0.03, 'orders.list': 0.002 };
 
 /** Prices the load orders at, per currency: what v1 (float major units) and v2 (integer minor units) must both keep exactly. */
 const PRICES: Record<string, number[]> = { EUR: [19.99, 0.1, 1234.56, 5], USD: [0.3, 99.95], JPY: [1200, 7], BHD: [1.005, 12.345] };
