@@ -325,7 +325,13 @@ export class DemoRun {
   private async migrate(deployments: Deployment[], unleashProxy: TcpProxy): Promise<void> {
     const o = this.options;
     const t = this.timeline;
-    const migrating = (work: (d: Deployment) => Promise<unknown>) => Promise.all(deployments.filter((d) => d.spec.migrations.length).map(work));
+    // Every service's work runs to its end even when another's fails (so the report shows how far
+    // each got); the first failure is then rethrown.
+    const migrating = async (work: (d: Deployment) => Promise<unknown>) => {
+      const outcomes = await Promise.allSettled(deployments.filter((d) => d.spec.migrations.length).map(work));
+      const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
     // 5.-6. Service by service (so that at most one service runs two colors at a time): expand
     // declared, green deployed (reads every version, writes v1 until the flags say otherwise), the
     // switch, then blue drains and stops.
