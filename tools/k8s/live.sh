@@ -65,6 +65,7 @@ EOF
 done | kubectl apply -f - >/dev/null
 
 # 1. dry-run and apply every overlay
+openssl genpkey -algorithm ed25519 -out "$dir/signing-key.pem"
 overlays=()
 for path in deploy/k8s/overlays/*/; do
   o=$(basename "$path")
@@ -74,14 +75,17 @@ for path in deploy/k8s/overlays/*/; do
   kubectl create namespace "$ns" >/dev/null
   case "$o" in production*)
     # What an operator provides in production (components/external-stores).
-    for service in customers orders; do
+    for service in auth-hub customers orders; do
       kubectl -n "$ns" create secret generic "$service-stores" --from-literal=MONGO_URL='mongodb://db-1.example:27017/?replicaSet=rs0' \
+        --from-literal=REDIS_URL=rediss://redis-1.example:6380 \
         --from-literal=UNLEASH_URL=https://unleash.example --from-literal=UNLEASH_CLIENT_TOKEN=default:production.example >/dev/null
     done
     kubectl -n "$ns" create secret generic zdm-stores --from-literal=MONGO_URL='mongodb://db-1.example:27017/?replicaSet=rs0' \
       --from-literal=UNLEASH_URL=https://unleash.example --from-literal=UNLEASH_ADMIN_TOKEN='*:*.example' >/dev/null
     ;;
   esac
+  # The auth hub's signing key: made by the operator in every namespace (deploy/k8s/README.md).
+  kubectl -n "$ns" create secret generic auth-hub-signing-key --from-file=signing-key.pem="$dir/signing-key.pem" >/dev/null
   kustomize build "$path" >"$dir/$o.yaml"
   kubectl apply --server-side --dry-run=server --warnings-as-errors -f "$dir/$o.yaml" >"$dir/$o.dry-run" ||
     die "server-side dry-run of $o: $(cat "$dir/$o.dry-run")"
@@ -100,7 +104,7 @@ for o in "${overlays[@]}"; do
 done
 kubectl -n zdm-dev wait --for=condition=Complete job/mongo-replica-set --timeout=120s >/dev/null ||
   die "the replica-set Job did not complete"
-for service in customers orders; do
+for service in auth-hub customers orders; do
   spread=$(kubectl -n zdm get pods -l app.kubernetes.io/name=$service -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)
   [ "$spread" -eq 3 ] || die "the 3 production $service pods are on $spread nodes, not 3"
 done
@@ -139,7 +143,7 @@ endpoint_ips() {
     -o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | sort
 }
 serves() { [ "$(endpoint_ips "$1")" = "$(pod_ips "$1" "$2")" ] && [ -n "$(pod_ips "$1" "$2")" ]; }
-for service in customers orders; do
+for service in auth-hub customers orders; do
   eventually 30 "the $service Service's endpoints are the blue pods" serves $service blue
   kubectl -n $ns rollout status deployment/$service-green --timeout=180s >/dev/null
   kubectl -n $ns patch service $service --type=merge -p '{"spec":{"selector":{"color":"green"}}}' >/dev/null
