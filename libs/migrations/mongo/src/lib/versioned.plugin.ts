@@ -38,7 +38,10 @@ interface UpcastLocals {
  * - Query updates cannot see the stored document, so they stamp the write version only when they
  *   `$set` every field the steps up to it add. Otherwise a build writing an older version than it
  *   reads lowers `_v` to it (`$min`), and a build writing its newest version leaves `_v` alone: a
- *   partial update must not label an old document as new.
+ *   partial update must not label an old document as new. A document stored without `_v` is v1,
+ *   but `$min` sets a missing field to its operand: a partial query update by a build writing a
+ *   version above 1 labels it with that version. `VersionedRepository.update` reads the stored
+ *   version first and pins it, so services' updates never do this; raw query updates must.
  * - Pipeline updates are refused (they cannot be stamped on every server), as are writes that set
  *   `_v` or `_rev` themselves.
  */

@@ -33,7 +33,12 @@ export interface DocumentChange {
 
 /** Per-call options of an update or a delete. */
 export interface DocumentWriteOptions {
-  /** Version to stamp (default: the current write version). Updates only. */
+  /**
+   * Version to stamp. Inserts default to the current write version. Updates default to the version
+   * the document is stored at: a partial change (say, a status) must not relabel an older document
+   * as the newer shape without that shape's fields. Pass the write version when the change sets the
+   * whole shape of that version.
+   */
   version?: number;
   /**
    * Epoch ms after which the write must not land, e.g. the HTTP request's deadline: nothing is
@@ -80,6 +85,11 @@ export function isObjectIdHex(id: unknown): id is string {
 
 const BOOKKEEPING = ['_id', '_v', '_rev'] as const;
 
+/** The version a raw document is stored at (`_v`; 1 when absent). */
+function storedVersionOf(raw: Doc): number {
+  return typeof raw['_v'] === 'number' ? raw['_v'] : 1;
+}
+
 /**
  * Versioned documents of one collection. Reads are `lean()` and upcast in memory; updates and
  * deletes go through the {@link DocumentWriter}, so two concurrent updates never lose one another's
@@ -121,6 +131,7 @@ export class VersionedRepository {
    */
   async update(id: string, change: (current: StoredDocument) => DocumentChange | Promise<DocumentChange>, options: DocumentWriteOptions = {}): Promise<StoredDocument | null> {
     if (!isObjectIdHex(id)) return null;
+    let stamp = options.version;
     try {
       const result = await this.options.writer.update(
         this.model.collection.collectionName,
@@ -128,12 +139,13 @@ export class VersionedRepository {
         {
           read: () => this.findRaw(id),
           decide: async (raw) => {
+            if (options.version === undefined) stamp = storedVersionOf(raw);
             const { set, unset = [] } = await change(this.toStored(raw));
             const update: Doc = { $set: set };
             if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
             return update;
           },
-          write: (filter, update) => this.pin(options.version, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec()),
+          write: (filter, update) => this.pin(stamp, () => this.model.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<Doc>().exec()),
         },
         { deadline: options.deadline, maxAttempts: this.maxRetries },
       );
@@ -167,7 +179,7 @@ export class VersionedRepository {
     for (const key of BOOKKEEPING) delete doc[key];
     return {
       id: String(raw['_id']),
-      storedVersion: typeof raw['_v'] === 'number' ? raw['_v'] : 1,
+      storedVersion: storedVersionOf(raw),
       rev: typeof raw['_rev'] === 'number' ? raw['_rev'] : null,
       doc,
     };

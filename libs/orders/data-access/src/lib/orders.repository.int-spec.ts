@@ -1,4 +1,5 @@
 import { MigrationRegistry } from '@zdm/migrations-core';
+import { ordersRegistry } from '@zdm/orders-domain';
 import { integrationServices } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
 import { createOrdersRepository, OrdersRepository } from './orders.repository';
@@ -43,6 +44,27 @@ describe('OrdersRepository on FerretDB', () => {
     });
     await expect(busy).rejects.toThrow(`order ${id} kept changing while it was being updated (8 attempts); try again`);
     expect((await repository.findById(id))?.doc['status']).toBe('placed');
+  });
+
+  it('keeps the stored version on a partial update by a build that writes a newer one, and stamps the newer one only when asked', async () => {
+    // A status change during orders.money's dual-write: green writes v2, but a status alone is not the v2 shape.
+    // Its own connection: a model (and the version its plugin stamps) belongs to one build.
+    const greenConnection = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
+    const green = createOrdersRepository(greenConnection, { registry: ordersRegistry(), readMin: 1, readMax: 2, writeVersion: () => 2, atomicUpdates: true });
+    // One stamped v1 by blue, one from before versioning (no _v, no _rev: v1 too).
+    const { id: stamped } = await repository.insert(order('f'.repeat(24), 19.99));
+    const { insertedId } = await connection.collection('orders').insertOne(order('f'.repeat(24), 5));
+    const unversioned = insertedId.toHexString();
+    for (const id of [stamped, unversioned]) {
+      const paid = await green.update(id, () => ({ set: { status: 'paid' } }));
+      expect(paid).toMatchObject({ storedVersion: 1, doc: { status: 'paid' } });
+      const raw = await connection.collection('orders').findOne({ _id: new mongoose.Types.ObjectId(id) });
+      expect(raw).toMatchObject({ _v: 1, status: 'paid' });
+      expect(raw).not.toHaveProperty('totalMoney');
+    }
+    const whole = await green.update(stamped, () => ({ set: { totalMoney: { minor: 1999, currency: 'EUR' }, items: [{ sku: 'X', quantity: 1, unitPrice: { minor: 1999, currency: 'EUR' } }] } }), { version: 2 });
+    expect(whole).toMatchObject({ storedVersion: 2, rev: 3 });
+    await greenConnection.close();
   });
 
   it('refuses fields outside the schema instead of dropping them', async () => {
