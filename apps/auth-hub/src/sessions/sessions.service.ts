@@ -1,65 +1,37 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, UnauthorizedException } from '@nestjs/common';
-import {
-  decideRefresh,
-  hashPassword,
-  hashRefreshToken,
-  newRefreshToken,
-  newSessionId,
-  normalizeEmail,
-  refreshTokenSession,
-  startSession,
-  verifyPassword,
-  type ScryptParams,
-} from '@zdm/auth-domain';
-import { MalformedSessionError, SessionsStore, UsersRepository, type ReadSession } from '@zdm/auth-data-access';
-import { answerFromStore } from '@zdm/migrations-nest';
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { decideRefresh, hashRefreshToken, newRefreshToken, newSessionId, normalizeEmail, refreshTokenSession, startSession } from '@zdm/auth-domain';
+import { MalformedSessionError, SessionsStore, type ReadSession } from '@zdm/auth-data-access';
 import { SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
-import { randomBytes } from 'node:crypto';
 import { authHubConfig } from '../app/auth-hub.config';
 import { answerFromRedis } from '../app/redis.module';
 import { SigningKey } from '../keys/signing-key';
-import { SCRYPT_PARAMS } from '../users/users.service';
+import { CredentialsService } from '../users/credentials.service';
 import { LoginDto } from './dto/login.dto';
 import { TokenPairResponse } from './dto/token-pair.response';
 import { LoginLimiter } from './login-limiter';
 
-/** One answer for an unknown address and a wrong password, so the answer tells nobody which accounts exist. */
-const WRONG_CREDENTIALS = 'email or password is wrong';
 const INVALID_REFRESH = 'the refresh token is not valid (expired, revoked, already used or never issued); log in again';
 
 /** How often a refresh re-reads a session that changed under it before giving up. */
 const REFRESH_ATTEMPTS = 3;
 
-/**
- * Logins, refreshes and logouts. A login always runs the KDF, against a dummy hash when the
- * address is unknown, so an unknown user and a wrong password take about the same time.
- */
+/** Logins, refreshes and logouts; the credentials themselves are checked by {@link CredentialsService}. */
 @Injectable()
-export class SessionsService implements OnApplicationBootstrap {
+export class SessionsService {
   private readonly log = new Logger(SessionsService.name);
-  /** A hash of a random password with the current parameters: what unknown addresses are checked against. */
-  private dummyHash = '';
 
   constructor(
-    private readonly users: UsersRepository,
+    private readonly credentials: CredentialsService,
     private readonly sessions: SessionsStore,
     private readonly limiter: LoginLimiter,
     private readonly key: SigningKey,
-    @Inject(SCRYPT_PARAMS) private readonly scrypt: ScryptParams,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig<typeof authHubConfig>,
   ) {}
-
-  async onApplicationBootstrap() {
-    this.dummyHash = await hashPassword(randomBytes(24).toString('base64url'), this.scrypt);
-  }
 
   async login(body: LoginDto, ip: string): Promise<TokenPairResponse> {
     const email = normalizeEmail(body.email);
     await this.limiter.attempt(email, ip);
-    const user = await answerFromStore(() => this.users.findByEmail(email));
-    const stored = typeof user?.doc['passwordHash'] === 'string' ? user.doc['passwordHash'] : undefined;
-    const matches = await verifyPassword(body.password, stored ?? this.dummyHash);
-    if (!user || !stored || !matches) throw new UnauthorizedException(WRONG_CREDENTIALS);
+    const user = await this.credentials.check(email, body.password);
     await this.limiter.succeeded(email);
     const sid = newSessionId();
     const refreshToken = newRefreshToken(sid);

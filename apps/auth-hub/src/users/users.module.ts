@@ -6,6 +6,7 @@ import { SERVICE_CONFIG, ServiceConfig } from '@zdm/service-defaults';
 import type { Connection } from 'mongoose';
 import { authHubConfig } from '../app/auth-hub.config';
 import { UsersController } from './users.controller';
+import { CredentialsService } from './credentials.service';
 import { SCRYPT_PARAMS, UsersService } from './users.service';
 
 @Module({
@@ -24,7 +25,8 @@ import { SCRYPT_PARAMS, UsersService } from './users.service';
     },
     { provide: SCRYPT_PARAMS, inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig<typeof authHubConfig>) => ({ logN: config.SCRYPT_LOG_N, r: 8, p: 1 }) },
     UsersService,
+    CredentialsService,
   ],
-  exports: [UsersRepository, SCRYPT_PARAMS],
+  exports: [UsersRepository, SCRYPT_PARAMS, CredentialsService],
 })
 export class UsersModule {}
