@@ -2,6 +2,7 @@ export * from './lib/migration.types';
 export * from './lib/migration-registry';
 export * from './lib/phases';
 export * from './lib/gates';
+export * from './lib/instance-facts';
 export * from './lib/store.contract';
 export * from './lib/clock';
 export * from './lib/in-memory-control-store';

@@ -16,6 +16,7 @@ export {
   type ServiceConfigSchema,
 } from './lib/config/service-config.schema';
 export { InjectServiceConfig, SERVICE_CONFIG } from './lib/config/service-config.token';
+export { InstanceFacts, type InstanceFactReader } from './lib/facts/instance-facts.registry';
 export { ReadinessRegistry, type ReadinessCheck, type ReadinessCheckOptions } from './lib/health/readiness.registry';
 export type { ErrorResponse, FieldError } from './lib/http/error-response.types';
 export { RETRY_AFTER_SECONDS } from './lib/http/http-error.filter';

@@ -95,6 +95,11 @@ export interface InstanceHeartbeat {
   schemas: Record<string, SchemaSupport>;
   /** Flag values the instance currently sees. */
   flags: Record<string, boolean>;
+  /**
+   * Other facts the instance reports, by name, each a list of strings (e.g. `auth.jwks-kids`: the
+   * key ids its token verifier has fetched). Gates read them with {@link factGate}. Absent when none.
+   */
+  facts?: Record<string, string[]>;
   /** When the heartbeat was written. */
   at: Date;
 }

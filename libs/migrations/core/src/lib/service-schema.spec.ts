@@ -76,6 +76,21 @@ describe('service schema reports', () => {
     expect(report.instances).toEqual([{ instanceId: 'c-1', build: 'build-c-1', documents: { customers: { readMin: 1, readMax: 2, writes: 2 } } }]);
   });
 
+  it("carry the facts each live instance reports in its heartbeat (the key ids its token verifier fetched)", () => {
+    const report = serviceSchemaReport({
+      service: 'customers',
+      instance: { instanceId: 'c-1', build: 'build-c-1' },
+      documents: {},
+      migrations: [],
+      states: new Map(),
+      heartbeats: [{ ...heartbeat('c-1'), facts: { 'auth.jwks-kids': ['k1', 'k2'] } }, heartbeat('c-2')],
+    });
+    expect(report.instances.map((i) => [i.instanceId, i.facts])).toEqual([
+      ['c-1', { 'auth.jwks-kids': ['k1', 'k2'] }],
+      ['c-2', undefined],
+    ]);
+  });
+
   it('report a migration never started as pending, and leave out other services', () => {
     const report = serviceSchemaReport({
       service: 'orders',

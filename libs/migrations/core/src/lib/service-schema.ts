@@ -51,6 +51,8 @@ export interface InstanceSchemaEntry {
   build: string;
   /** Per target: the versions it reads and the one it writes now. */
   documents: Record<string, SchemaSupport>;
+  /** The other facts it reports (e.g. `auth.jwks-kids`), as its heartbeat says; absent when none. */
+  facts?: Record<string, string[]>;
 }
 
 /** What a service tells other services about its schema: `GET /.well-known/zdm/schema`. */
@@ -115,7 +117,7 @@ export function serviceSchemaReport(input: {
       }),
     instances: input.heartbeats
       .filter((hb) => hb.service === input.service)
-      .map((hb) => ({ instanceId: hb.instanceId, build: hb.build, documents: hb.schemas })),
+      .map((hb) => ({ instanceId: hb.instanceId, build: hb.build, documents: hb.schemas, ...(hb.facts ? { facts: hb.facts } : {}) })),
     at: (input.at ?? new Date()).toISOString(),
   };
 }

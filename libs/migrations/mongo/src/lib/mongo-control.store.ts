@@ -189,6 +189,7 @@ export function createMongoControlStore(db: Db, options: MongoControlStoreOption
             build: hb.build,
             schemas: Object.entries(hb.schemas).map(([target, s]) => ({ target, readMin: s.readMin, readMax: s.readMax, writes: s.writes })),
             flags: Object.entries(hb.flags).map(([name, on]) => ({ name, on })),
+            facts: hb.facts ? Object.entries(hb.facts).map(([name, values]) => ({ name, values: [...values] })) : undefined,
             at: hb.at,
             expiresAt: new Date(hb.at.getTime() + ttlMs),
           });
@@ -257,5 +258,8 @@ function toHeartbeat(doc: Omit<AnyIdDocument, '_id'>): InstanceHeartbeat {
   }
   const flags: Record<string, boolean> = {};
   for (const f of doc['flags'] as { name: string; on: boolean }[]) flags[f.name] = f.on;
-  return { service: doc['service'], instanceId: doc['instanceId'], build: doc['build'], schemas, flags, at: doc['at'] };
+  const hb: InstanceHeartbeat = { service: doc['service'], instanceId: doc['instanceId'], build: doc['build'], schemas, flags, at: doc['at'] };
+  const facts = doc['facts'] as { name: string; values: string[] }[] | undefined;
+  if (Array.isArray(facts)) hb.facts = Object.fromEntries(facts.map((f) => [f.name, f.values]));
+  return hb;
 }

@@ -2,6 +2,7 @@ import { Logger, Provider } from '@nestjs/common';
 import { ControlStore, MigrationRegistry } from '@zdm/migrations-core';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { InstanceFacts } from '@zdm/service-defaults';
 import { Registry } from 'prom-client';
 import { FlagSource, safeFlagDefaults } from './flags/flag-source.contract';
 import { StaticFlagSource } from './flags/static.flag-source';
@@ -84,9 +85,10 @@ export const migrationsProviders: Provider[] = [
   },
   {
     provide: InstanceHeartbeats,
-    inject: [RESOLVED_OPTIONS, CONTROL_STORE, BuildSchemas],
-    useFactory: (o: ResolvedMigrationsOptions, store: ControlStore, schemas: BuildSchemas) =>
-      new InstanceHeartbeats(store.heartbeats, { service: o.service, instanceId: o.instanceId, build: o.build }, schemas, o.heartbeat),
+    // The facts other modules report (e.g. the token guard's key ids), when ServiceDefaultsModule is there.
+    inject: [RESOLVED_OPTIONS, CONTROL_STORE, BuildSchemas, { token: InstanceFacts, optional: true }],
+    useFactory: (o: ResolvedMigrationsOptions, store: ControlStore, schemas: BuildSchemas, facts?: InstanceFacts) =>
+      new InstanceHeartbeats(store.heartbeats, { service: o.service, instanceId: o.instanceId, build: o.build }, schemas, { facts, ...o.heartbeat }),
   },
   {
     provide: MigrationMetrics,

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { loadServiceConfig } from './config/service-config.loader';
 import type { ServiceConfig, ServiceConfigSchema } from './config/service-config.schema';
 import { SERVICE_CONFIG } from './config/service-config.token';
+import { InstanceFacts } from './facts/instance-facts.registry';
 import { HealthController } from './health/health.controller';
 import { ReadinessRegistry } from './health/readiness.registry';
 import { HttpErrorFilter } from './http/http-error.filter';
@@ -26,7 +27,7 @@ export interface ServiceDefaultsOptions<S extends ServiceConfigSchema = ServiceC
 
 /**
  * Config, logging, health, metrics and input safety for one service. Import it once, in the
- * app module; it is global, so every module can inject `ReadinessRegistry`, the prom-client
+ * app module; it is global, so every module can inject `ReadinessRegistry`, `InstanceFacts`, the prom-client
  * `Registry` and the config (`@InjectServiceConfig()`).
  */
 @Module({})
@@ -57,6 +58,7 @@ export class ServiceDefaultsModule {
         HttpMetrics,
         ServiceLifecycle,
         ReadinessRegistry,
+        InstanceFacts,
         { provide: APP_PIPE, useFactory: createInputValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor },
@@ -68,6 +70,7 @@ export class ServiceDefaultsModule {
         HttpMetrics,
         ServiceLifecycle,
         ReadinessRegistry,
+        InstanceFacts,
         ServiceIdentity,
       ],
     };

@@ -323,6 +323,17 @@ export function describeControlStore(name: string, make: () => ControlStoreUnder
         expect(await store.heartbeats.live(at)).toEqual([heartbeat('a', at)]);
       });
 
+      it('returns the facts an instance reports, with names that contain dots, and none when it reports none', async () => {
+        const at = new Date(Math.floor(t.now()));
+        const facts = { 'auth.jwks-kids': ['key-2026.06', 'key-2026.12'], 'auth.empty': [] };
+        await store.heartbeats.beat(heartbeat('a', at, { facts }), LONG);
+        await store.heartbeats.beat(heartbeat('b', at), LONG);
+        const [a, b] = (await store.heartbeats.live(at)).sort((x, y) => x.instanceId.localeCompare(y.instanceId));
+        expect(a).toEqual(heartbeat('a', at, { facts }));
+        expect(b).toEqual(heartbeat('b', at));
+        expect(b).not.toHaveProperty('facts');
+      });
+
       it('keeps one heartbeat per instance, the latest', async () => {
         const at = Math.floor(t.now());
         await store.heartbeats.beat(heartbeat('a', new Date(at), { build: 'blue', schemas: { customers: { readMin: 1, readMax: 1, writes: 1 } } }), LONG);

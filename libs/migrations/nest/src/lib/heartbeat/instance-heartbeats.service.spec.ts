@@ -2,6 +2,7 @@ import { HeartbeatStore, createInMemoryControlStore } from '@zdm/migrations-core
 import { StaticFlagSource } from '../flags/static.flag-source';
 import { customersRegistry } from '../../testing/customers-migrations.fixture';
 import { ManualClock, waitFor } from '@zdm/migrations-core/testing';
+import { InstanceFacts } from '@zdm/service-defaults';
 import { InstanceHeartbeats } from './instance-heartbeats.service';
 import { BuildSchemas, defaultReadRanges } from './build-schemas.service';
 
@@ -14,11 +15,11 @@ beforeEach(() => {
   clock = new ManualClock();
 });
 
-function setup(store: HeartbeatStore = createInMemoryControlStore({ clock }).heartbeats, intervalMs = 40) {
+function setup(store: HeartbeatStore = createInMemoryControlStore({ clock }).heartbeats, intervalMs = 40, facts?: InstanceFacts) {
   const registry = customersRegistry();
   const flags = StaticFlagSource.withSafeDefaults(registry.all());
   const schemas = new BuildSchemas(registry, defaultReadRanges(registry, 'customers'), flags);
-  const heartbeats = new InstanceHeartbeats(store, identity, schemas, { intervalMs, clock });
+  const heartbeats = new InstanceHeartbeats(store, identity, schemas, { intervalMs, clock, facts });
   return { store, flags, schemas, heartbeats };
 }
 
@@ -41,6 +42,27 @@ describe('InstanceHeartbeats', () => {
     flags.set(W, true);
     const hb = await waitFor('a heartbeat writing v2', async () => (await store.live()).find((h) => h.schemas['customers'].writes === 2), 10_000);
     expect(hb?.flags[W]).toBe(true);
+    await heartbeats.stop();
+  });
+
+  it('reports the facts other modules register, and beats at once when one changes', async () => {
+    const facts = new InstanceFacts();
+    let kids = ['k1'];
+    facts.register('auth.jwks-kids', () => kids);
+    const { store, heartbeats } = setup(undefined, 60_000, facts);
+    await heartbeats.start();
+    expect((await store.live())[0].facts).toEqual({ 'auth.jwks-kids': ['k1'] });
+    kids = ['k1', 'k2'];
+    facts.changed();
+    const hb = await waitFor('a heartbeat with k2', async () => (await store.live()).find((h) => h.facts?.['auth.jwks-kids']?.includes('k2')), 10_000);
+    expect(hb?.facts).toEqual({ 'auth.jwks-kids': ['k1', 'k2'] });
+    await heartbeats.stop();
+  });
+
+  it('leaves facts out of the heartbeat when none is registered', async () => {
+    const { store, heartbeats } = setup(undefined, 60_000, new InstanceFacts());
+    await heartbeats.start();
+    expect((await store.live())[0]).not.toHaveProperty('facts');
     await heartbeats.stop();
   });
 

@@ -10,11 +10,22 @@ export interface HeartbeatOptions {
   ttlMs?: number;
   /** Time source of the beats and of their `at`. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Other facts to report (`InstanceHeartbeat.facts`), read at each beat; a change beats at once.
+   * The module passes ServiceDefaultsModule's `InstanceFacts` when the app has it.
+   */
+  facts?: HeartbeatFactsSource;
+}
+
+/** Where a heartbeat's facts come from (`InstanceFacts` of `@zdm/service-defaults` is one). */
+export interface HeartbeatFactsSource {
+  snapshot(): Record<string, string[]>;
+  onChange(listener: () => void): () => void;
 }
 
 /**
  * Writes this instance's heartbeat to the control store every `intervalMs`, and at once whenever a
- * flag changes (so an orchestrator waiting for "every instance sees the flag" is not kept waiting).
+ * flag or a reported fact changes (so an orchestrator waiting for "every instance sees the flag" is not kept waiting).
  * Writes are serialized: a late write never overwrites a newer one. A failed write is logged and
  * retried at the next beat; the service keeps running.
  */
@@ -23,8 +34,9 @@ export class InstanceHeartbeats {
   readonly ttlMs: number;
   private readonly log = new Logger(InstanceHeartbeats.name);
   private readonly clock: Clock;
+  private readonly facts: HeartbeatFactsSource | undefined;
   private stopTimer: (() => void) | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private lastBeat: InstanceHeartbeat | null = null;
@@ -39,6 +51,7 @@ export class InstanceHeartbeats {
     this.intervalMs = options.intervalMs ?? 5_000;
     this.ttlMs = options.ttlMs ?? this.intervalMs * 3;
     this.clock = options.clock ?? systemClock;
+    this.facts = options.facts;
     if (!(this.intervalMs > 0)) throw new Error(`heartbeat intervalMs must be positive, got ${options.intervalMs}`);
     if (!(this.ttlMs > this.intervalMs)) throw new Error(`heartbeat ttlMs (${this.ttlMs}) must be longer than intervalMs (${this.intervalMs})`);
   }
@@ -46,7 +59,8 @@ export class InstanceHeartbeats {
   /** Writes the first heartbeat, then keeps beating until {@link stop}. */
   async start(): Promise<void> {
     if (this.stopTimer || this.stopped) return;
-    this.unsubscribe = this.schemas.flags.onChange(() => void this.beat());
+    this.unsubscribe.push(this.schemas.flags.onChange(() => void this.beat()));
+    if (this.facts) this.unsubscribe.push(this.facts.onChange(() => void this.beat()));
     this.stopTimer = this.clock.every(this.intervalMs, () => void this.beat());
     await this.beat();
   }
@@ -68,7 +82,7 @@ export class InstanceHeartbeats {
     if (this.stopped) return;
     this.stopped = true;
     this.stopTimer?.();
-    this.unsubscribe?.();
+    for (const stop of this.unsubscribe) stop();
     await this.queue;
     if (!remove) return;
     try {
@@ -81,6 +95,8 @@ export class InstanceHeartbeats {
   private async write(): Promise<InstanceHeartbeat | null> {
     if (this.stopped) return null;
     const hb = this.schemas.heartbeat(this.identity, new Date(this.clock.now()));
+    const facts = this.facts?.snapshot();
+    if (facts && Object.keys(facts).length) hb.facts = facts;
     try {
       await this.store.beat(hb, this.ttlMs);
     } catch (err) {

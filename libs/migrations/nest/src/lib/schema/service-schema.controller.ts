@@ -55,7 +55,20 @@ const reportSchema = {
     instances: {
       type: 'array',
       description: 'Every live instance of the service, as its heartbeat says',
-      items: { type: 'object', required: ['instanceId', 'build', 'documents'], properties: { instanceId: { type: 'string' }, build: { type: 'string' }, documents } },
+      items: {
+        type: 'object',
+        required: ['instanceId', 'build', 'documents'],
+        properties: {
+          instanceId: { type: 'string' },
+          build: { type: 'string' },
+          documents,
+          facts: {
+            type: 'object',
+            description: 'Other facts the instance reports, by name (e.g. auth.jwks-kids: the key ids its token verifier has fetched)',
+            additionalProperties: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      },
     },
     at: { type: 'string', format: 'date-time' },
   },
