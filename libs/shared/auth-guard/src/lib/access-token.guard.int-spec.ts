@@ -1,7 +1,7 @@
 import { Controller, Get, Module, Req } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { integrationServices, startServiceApp, startServiceProcess, stopServiceProcess, type ServiceProcess } from '@zdm/dev-services';
-import { ServiceDefaultsModule } from '@zdm/service-defaults';
+import { integrationServices, startServiceApp, startServiceProcess, stopServiceProcess, waitFor, type ServiceProcess } from '@zdm/dev-services';
+import { InstanceFacts, ServiceDefaultsModule } from '@zdm/service-defaults';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import request from 'supertest';
@@ -9,6 +9,7 @@ import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from './access-token';
 import { ACCESS_TOKEN_VERIFIER, type AuthenticatedRequest } from './access-token.guard';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { AuthGuardModule } from './auth-guard.module';
+import { JWKS_KIDS_FACT } from './key-set.facts';
 import { RequiresAccessToken, withBearerScheme } from './openapi';
 
 jest.setTimeout(180_000);
@@ -89,14 +90,19 @@ describe('the access-token guard against a running auth hub', () => {
     await stopServiceProcess(otherHub);
   });
 
-  it("lets a request with the hub's access token through, with its claims, and reports the key ids it fetched", async () => {
+  it("fetches the hub's key set at startup, before any token, and reports the key ids it holds as an instance fact", async () => {
     const verifier = app.get<AccessTokenVerifier>(ACCESS_TOKEN_VERIFIER);
-    expect(verifier.keyIds()).toEqual([]);
+    const jwks = (await (await fetch(`${hub.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const kids = jwks.keys.map((k) => k.kid);
+    await waitFor('the startup fetch', async () => verifier.keyIds().length > 0 || undefined, 10_000, 50);
+    expect(verifier.keyIds()).toEqual(kids);
+    expect(app.get(InstanceFacts).snapshot()).toEqual({ [JWKS_KIDS_FACT]: kids });
+  });
+
+  it("lets a request with the hub's access token through, with its claims", async () => {
     const token = await accessToken(hub, 'guarded@example.com');
     const res = await http.get('/orders').set('authorization', `Bearer ${token}`).expect(200);
     expect(res.body).toEqual({ sub: expect.stringMatching(/^[0-9a-f]{24}$/), sid: expect.any(String) });
-    const jwks = (await (await fetch(`${hub.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    expect(verifier.keyIds()).toEqual(jwks.keys.map((k) => k.kid));
   });
 
   it('refuses a missing or tampered token and one signed by another hub, with 401 and WWW-Authenticate; public routes stay open', async () => {
@@ -122,16 +128,18 @@ describe('the access-token guard against a running auth hub', () => {
   it('keeps verifying with the keys it cached while the hub is down; a service that never fetched them answers 503 naming auth-hub', async () => {
     const token = await accessToken(otherHub, 'cached@example.com');
     const cachedApp = await startProtectedService(otherHub.url);
-    const fresh = await startProtectedService(otherHub.url);
+    const hubUrl = otherHub.url;
+    let fresh: NestExpressApplication | undefined;
     try {
       await request(cachedApp.getHttpServer()).get('/orders').set('authorization', `Bearer ${token}`).expect(200);
       await stopServiceProcess(otherHub);
       await request(cachedApp.getHttpServer()).get('/orders').set('authorization', `Bearer ${token}`).expect(200);
+      fresh = await startProtectedService(hubUrl); // its startup fetch fails: the hub is gone
       const res = await request(fresh.getHttpServer()).get('/orders').set('authorization', `Bearer ${token}`).expect(503);
       expect({ dependency: res.body.dependency, retryAfter: res.headers['retry-after'] }).toEqual({ dependency: 'auth-hub', retryAfter: '1' });
     } finally {
       await cachedApp.close();
-      await fresh.close();
+      await fresh?.close();
     }
   });
 });

@@ -3,8 +3,12 @@ import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP, type AccessClaims } from './access-
 
 /** Where the verifier finds the public keys. */
 export type VerificationKeys =
-  /** The auth hub's JWKS URL (`<hub>/.well-known/jwks.json`): fetched on first use, cached, fetched again for an unknown `kid`. */
-  | { jwksUrl: string; cacheMaxAgeMs?: number; cooldownMs?: number; timeoutMs?: number }
+  /**
+   * The auth hub's JWKS URL (`<hub>/.well-known/jwks.json`): fetched at startup and every
+   * `refreshIntervalMs` (default 60 s; a key the hub starts publishing is seen within that), cached,
+   * and fetched again for an unknown `kid`, at most once per `cooldownMs` (default 30 s).
+   */
+  | { jwksUrl: string; cacheMaxAgeMs?: number; cooldownMs?: number; timeoutMs?: number; refreshIntervalMs?: number }
   /** A key set in hand (the auth hub verifies its own tokens with it). */
   | { jwks: JSONWebKeySet };
 
@@ -45,6 +49,8 @@ export class AccessTokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
   private readonly remote?: ReturnType<typeof createRemoteJWKSet>;
   private readonly local?: JSONWebKeySet;
+  private readonly keyListeners = new Set<() => void>();
+  private lastKeyIds = '';
 
   constructor(private readonly options: AccessTokenVerifierOptions) {
     const keys = options.keys;
@@ -72,12 +78,14 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp', 'iat', 'sub', 'sid', 'jti'],
         clockTolerance: this.options.clockToleranceSeconds ?? 5,
       });
+      this.noticeKeyChange();
       const sub = asString(payload.sub);
       const sid = asString(payload['sid']);
       const jti = asString(payload.jti);
       if (!sub || !sid || !jti) throw new InvalidAccessTokenError('the token must carry sub, sid and jti as strings');
       return { sub, sid, jti, iss: this.options.issuer, aud: this.options.audience, iat: payload.iat as number, exp: payload.exp as number };
     } catch (err) {
+      this.noticeKeyChange();
       if (err instanceof InvalidAccessTokenError) throw err;
       if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || isKeySetFetchFailure(err)) {
         throw new KeySetUnavailableError(this.url(), String((err as Error).message));
@@ -100,7 +108,29 @@ export class AccessTokenVerifier {
       await this.remote.reload();
     } catch (err) {
       throw new KeySetUnavailableError(this.url(), (err as Error).message);
+    } finally {
+      this.noticeKeyChange();
     }
+  }
+
+  /** How often the remote key set is fetched in the background, in ms; null for a local key set. */
+  refreshIntervalMs(): number | null {
+    const keys = this.options.keys;
+    return 'jwksUrl' in keys ? (keys.refreshIntervalMs ?? 60_000) : null;
+  }
+
+  /** Calls `listener` whenever {@link keyIds} changes (a fetch brought other keys); returns a function that stops it. */
+  onKeyIdsChange(listener: () => void): () => void {
+    this.keyListeners.add(listener);
+    return () => this.keyListeners.delete(listener);
+  }
+
+  /** Tells the listeners when the key ids differ from the last ones seen (a fetch may have happened). */
+  private noticeKeyChange(): void {
+    const now = this.keyIds().join(' ');
+    if (now === this.lastKeyIds) return;
+    this.lastKeyIds = now;
+    for (const listener of [...this.keyListeners]) listener();
   }
 
   private url(): string {
