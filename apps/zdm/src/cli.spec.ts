@@ -429,6 +429,27 @@ describe('zdm quarantine', () => {
   });
 });
 
+describe('zdm lazy expire', () => {
+  it.each([
+    [['lazy', 'expire', ID, '--reason', 'deadline'], /required option '--before <deadline>' not specified/],
+    [['lazy', 'expire', ID, '--before', 'yesterday', '--reason', 'deadline'], /--before yesterday: give the deadline as an ISO 8601 date/],
+    [['lazy', 'expire', ID, '--before', '2026-01-01'], /lazy expire changes stored data: say why with --reason/],
+  ])('exits 2 naming the problem: %j', async (args, message) => {
+    const run = await zdm(setup(), args);
+    expect(run.code).toBe(ExitCode.usage);
+    expect(run.stderr + JSON.stringify(run.result)).toMatch(message);
+  });
+
+  it('refuses (exit 3) a migration that is not lazy-only, writing nothing', async () => {
+    const f = setup({ phase: 'backfill' });
+    const run = await zdm(f, ['lazy', 'expire', ID, '--before', '2026-01-01', '--reason', 'deadline']);
+    expect(run.code).toBe(ExitCode.refused);
+    expect(run.result['error']).toBe('customers.full-name: customers.full-name is not lazy-only (strategy expand-contract); only a lazy-only migration expires documents');
+    expect(rows(f)).toHaveLength(120);
+    expect(rows(f).filter((r) => r.version !== 1 || r.rev !== 0)).toEqual([]);
+  });
+});
+
 describe('zdm run', () => {
   it('walks from pending to complete, running each job at its phase', async () => {
     const f = setup({ instances: ['new', 'new'] });

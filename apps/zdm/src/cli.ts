@@ -5,6 +5,8 @@ import { PHASES, PHASE_JOBS, Phase, PhaseJob } from '@zdm/migrations-core';
 import {
   advanceCommand,
   auditCommand,
+  lazyExpireCommand,
+  type LazyExpireCliOptions,
   operatorCommand,
   planCommand,
   quarantineListCommand,
@@ -206,6 +208,15 @@ export function buildProgram(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>, execu
     .option('--set <path=json>', 'a field to set, e.g. lines.0.unitPrice=19.99 or currency=\'"EUR"\' (repeatable)', repeatable, [])
     .option('--unset <path>', 'a field to remove (repeatable)', repeatable, [])
     .action(act('quarantine patch', (_c, id: string, docId: string, options: PatchOptions) => (s) => quarantinePatchCommand(s, id, docId, options)));
+  const lazy = program.command('lazy').description('lazy-only migrations: documents only the service can upgrade (e.g. password hashes at login)');
+  lazy
+    .command('expire <id>')
+    .description(
+      "once the deadline has passed, rewrite every document still below the target version with the migration's expire hook (e.g. the user must reset the password; nothing is deleted), audited with --actor and --reason (required); exit 6 when some could not be expired",
+    )
+    .requiredOption('--before <deadline>', 'the deadline users were given to upgrade, ISO 8601 (e.g. 2026-03-01T00:00:00Z); refused until it has passed')
+    .option('--dry-run', 'count what would be expired; write nothing')
+    .action(act('lazy expire', (_c, id: string, options: LazyExpireCliOptions) => (s) => lazyExpireCommand(s, id, options)));
   return program;
 }
 

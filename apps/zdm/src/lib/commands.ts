@@ -4,6 +4,7 @@ import {
   GateRefusedError,
   JobLeaseHeldError,
   JobOutcome,
+  LazyExpireResult,
   PhaseJob,
   RunResult,
   WalkOptions,
@@ -242,5 +243,50 @@ export async function quarantinePatchCommand(s: Session, id: string, docId: stri
   const changed = result.changes.map((c) => `  ${c.path}: ${JSON.stringify(c.before) ?? '(absent)'} -> ${JSON.stringify(c.after) ?? '(removed)'}`);
   const text = [`${id}: patched ${docId} (audited as ${s.who.actor}: ${s.who.reason})`, ...changed, stillThere ? `still quarantined: ${stillThere.reason}` : 'migrated; it left the quarantine'].join('\n');
   s.reporter.result('quarantine patch', code, { id, docId, changes: result.changes, fixed: result.fixed.includes(docId), reason: stillThere?.reason ?? null, count: result.still.length }, text);
+  return code;
+}
+
+/** The options of `zdm lazy expire`, as given. */
+export interface LazyExpireCliOptions {
+  /** The deadline, ISO 8601 (e.g. `2026-03-01T00:00:00Z`). */
+  before: string;
+  dryRun?: boolean;
+}
+
+/** `--before` as a date; a usage error naming it when it is not an ISO 8601 date. */
+export function parseDeadline(before: string): Date {
+  const at = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(before) ? new Date(before) : new Date(NaN);
+  if (Number.isNaN(at.getTime())) throw new CliError(ExitCode.usage, `--before ${before}: give the deadline as an ISO 8601 date, e.g. 2026-03-01 or 2026-03-01T00:00:00Z`);
+  return at;
+}
+
+/**
+ * `zdm lazy expire <id> --before <deadline> --reason why [--dry-run]`: the end of a lazy-only
+ * migration. Once the deadline has passed, the migration's expire hook rewrites every document
+ * still below its target version (nobody upgraded it by the deadline), audited; exit 6 when the
+ * hook could not expire some of them, 3 when refused (deadline ahead, wrong phase, no hook).
+ */
+export async function lazyExpireCommand(s: Session, id: string, options: LazyExpireCliOptions): Promise<ExitCodeValue> {
+  requireDef(s, id);
+  const before = parseDeadline(options.before);
+  const dryRun = !!options.dryRun;
+  if (!dryRun && (!s.who.reason || s.who.reason === 'cli')) throw new CliError(ExitCode.usage, 'lazy expire changes stored data: say why with --reason (it goes to the audit log)');
+  let result: LazyExpireResult;
+  try {
+    result = await s.migrator.expireLazy(id, { before, dryRun }, s.who);
+  } catch (err) {
+    if (err instanceof JobLeaseHeldError) throw err;
+    throw new CliError(ExitCode.refused, `${id}: ${(err as Error).message}`);
+  }
+  const code = result.refused.length ? ExitCode.quarantine : ExitCode.ok;
+  const text = [
+    dryRun
+      ? `${id}: dry run: ${result.expired} document(s) below the target version would be expired (deadline ${before.toISOString()}); nothing written`
+      : `${id}: expired ${result.expired} document(s) nobody upgraded by ${before.toISOString()} (audited as ${s.who.actor}: ${s.who.reason})`,
+    ...(result.upgradedMeanwhile ? [`${result.upgradedMeanwhile} upgraded meanwhile, left as they were`] : []),
+    ...result.refused.map((r) => `  not expired: ${r.id}: ${r.reason}`),
+    `${result.remaining} left below the target version`,
+  ].join('\n');
+  s.reporter.result('lazy expire', code, { id, before: before.toISOString(), ...result }, text);
   return code;
 }

@@ -52,6 +52,7 @@ export function renderStatus(s: MigrationStatus, expectedFlags: Record<string, b
     `  phase    ${s.phase}${s.next ? ` (next: ${s.next})` : ''}    command: ${s.command}`,
     ...(extras.path ? [`  path     ${renderPath(extras.path, s.phase)}`] : []),
     `  counts   ${formatCount(s.counts.belowTarget)} below target · ${formatCount(s.counts.withOldFields)} with old fields · ${formatCount(s.counts.quarantined)} quarantined`,
+    ...(s.lazy ? [`  lazy     ${formatCount(s.lazy.remaining)} left to upgrade ${s.lazy.upgradedWhen} (no backfill); after the deadline: zdm lazy expire ${s.id} --before <deadline>`] : []),
     `  verify   ${s.verify ? `${new Date(s.verify.at).toISOString()}: checked ${formatCount(s.verify.checked)}, ${s.verify.mismatches} mismatch(es), ${s.verify.shadowMismatches} shadow` : 'no pass recorded'}`,
     `  flags    this phase wants ${onOff(expectedFlags, prefix)}`,
     ...[renderFlagService(extras.flagService, prefix)].filter((l): l is string => l !== null),
@@ -76,7 +77,8 @@ export function renderStatusList(list: readonly MigrationStatus[], instances: re
     ? list.map((s) => {
         const failing = s.gates.filter((g) => !g.ok).map((g) => g.gate);
         const gates = s.next ? (failing.length ? `waiting on ${failing.join(', ')}` : `ready for ${s.next}`) : 'final';
-        return `${s.id.padEnd(32)} ${s.phase.padEnd(13)} ${s.command.padEnd(6)} ${gates}`;
+        const lazy = s.lazy ? ` · lazy-only: ${formatCount(s.lazy.remaining)} left to upgrade` : '';
+        return `${s.id.padEnd(32)} ${s.phase.padEnd(13)} ${s.command.padEnd(6)} ${gates}${lazy}`;
       })
     : ['no migrations registered'];
   const live = instances.map((i) => {

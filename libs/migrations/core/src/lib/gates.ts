@@ -1,4 +1,4 @@
-import { InstanceHeartbeat, MigrationDefinition, flagNames, isLazyAdditive, strategyOf, targetName } from './migration.types';
+import { InstanceHeartbeat, MigrationDefinition, flagNames, hasShortPath, isLazyAdditive, lazyOnlyOf, targetName } from './migration.types';
 import { Phase } from './phases';
 
 /** Data counts a gate looks at, measured by the adapter right before the check. */
@@ -72,8 +72,9 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
   const flags = flagNames(def.id);
   const instances = input.instances.filter((i) => i.service === def.service);
   const minInstances = input.minInstances ?? 1;
-  const additive = strategyOf(def).kind === 'additive';
+  const shortPath = hasShortPath(def);
   const lazy = isLazyAdditive(def);
+  const lazyOnly = lazyOnlyOf(def);
   const results: GateResult[] = [
     {
       gate: 'instances-live',
@@ -86,6 +87,12 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
     return !!s && s.readMin <= def.from && s.readMax >= def.to;
   };
   const writesNew = (i: InstanceHeartbeat) => (i.schemas[target]?.writes ?? 0) >= def.to;
+  // A lazy-only migration is never done while a document waits at the old version: nothing else upgrades it.
+  const noOldVersionLeft: GateResult | null = lazyOnly && {
+    gate: 'no-old-version-left',
+    ok: input.counts.belowTarget === 0,
+    detail: `${input.counts.belowTarget} document(s) still below v${def.to}, each upgraded ${lazyOnly.upgradedWhen}; \`zdm lazy expire ${def.id} --before <deadline>\` expires the rest`,
+  };
   const noQuarantine: GateResult = {
     gate: 'quarantine-empty',
     ok: input.counts.quarantined === 0,
@@ -102,11 +109,12 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
       results.push(everyInstance('no-instance-writes-old', instances, writesNew, `write v${def.to}`));
       break;
     case 'backfill':
-      if (additive) {
+      if (shortPath) {
         results.push(everyInstance('write-new-flag-seen', instances, (i) => i.flags[flags.writeNew] === true, `see ${flags.writeNew} on`));
         results.push(everyInstance('no-instance-writes-old', instances, writesNew, `write v${def.to}`));
       }
-      if (!lazy) {
+      if (noOldVersionLeft) results.push(noOldVersionLeft);
+      else if (!lazy) {
         results.push({
           gate: 'no-document-below-target',
           ok: input.counts.belowTarget === 0,
@@ -133,6 +141,7 @@ export function gatesToLeave(def: MigrationDefinition, phase: Phase, input: Gate
         ok: !!v && v.mismatches === 0 && v.shadowMismatches === 0,
         detail: v ? `${v.mismatches} verify mismatch(es), ${v.shadowMismatches} shadow-read mismatch(es)` : 'no verify pass',
       });
+      if (noOldVersionLeft) results.push(noOldVersionLeft);
       results.push(noQuarantine);
       break;
     }

@@ -1,5 +1,5 @@
 import { VerifyReport, isVerifyStale } from './gates';
-import { MigrationDefinition, isLazyAdditive } from './migration.types';
+import { MigrationDefinition, isLazyAdditive, lazyOnlyOf } from './migration.types';
 import { Phase, phasesOf } from './phases';
 import { MigrationState, RunnerCommand } from './store.contract';
 
@@ -40,6 +40,14 @@ export interface JobRefusal {
 
 /** Refuses a job in a phase that does not allow it, saying which phases do. */
 export function phaseRefusal(def: MigrationDefinition, job: PhaseJob, phase: Phase): JobRefusal | null {
+  const lazyOnly = lazyOnlyOf(def);
+  if (lazyOnly && job === 'backfill') {
+    return {
+      kind: 'phase',
+      message: `${def.id} is lazy-only: it cannot be backfilled (each document is upgraded ${lazyOnly.upgradedWhen}); \`zdm lazy expire ${def.id}\` deals with the documents nobody upgraded`,
+      details: { phase, strategy: 'lazy-only' },
+    };
+  }
   const path = phasesOf(def);
   const allowed = JOB_PHASES[job].filter((p) => path.includes(p));
   if (allowed.includes(phase)) return null;
@@ -69,7 +77,7 @@ export interface DueJobInput {
 export function dueJob(def: MigrationDefinition, status: DueJobInput, state: Pick<MigrationState, 'backfillDoneAt'>): PhaseJob | null {
   switch (status.phase) {
     case 'backfill':
-      return !isLazyAdditive(def) && (!state.backfillDoneAt || status.counts.belowTarget > 0) ? 'backfill' : null;
+      return !isLazyAdditive(def) && !lazyOnlyOf(def) && (!state.backfillDoneAt || status.counts.belowTarget > 0) ? 'backfill' : null;
     case 'verify': {
       const v = status.verify;
       return !v || isVerifyStale(v, state.backfillDoneAt ?? null) || v.mismatches > 0 ? 'verify' : null;

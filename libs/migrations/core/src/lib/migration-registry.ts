@@ -102,8 +102,12 @@ function shapeProblems(def: MigrationDefinition): DefinitionProblem[] {
   if (!target || typeof target.kind !== 'string' || !target.kind) problems.push(bad('target.kind must name the backend that owns the data, e.g. "mongo" or "redis"'));
   else if (!targetName(target)) problems.push(bad(`the ${target.kind} target has no name: give it a name field, or a string field after kind (e.g. collection)`));
   const strategy = strategyOf(def);
-  if (strategy.kind === 'additive' && def.removedFields?.length) {
-    problems.push(bad('an additive migration cannot remove fields; use expand-contract'));
+  if (strategy.kind !== 'expand-contract' && def.removedFields?.length) {
+    problems.push(bad(`${strategy.kind === 'additive' ? 'an additive' : 'a lazy-only'} migration cannot remove fields; use expand-contract`));
+  }
+  if (strategy.kind === 'lazy-only') {
+    if (typeof strategy.upgradedWhen !== 'string' || !strategy.upgradedWhen.trim()) problems.push(bad('a lazy-only migration must say when documents are upgraded (strategy.upgradedWhen)'));
+    if (strategy.expire !== undefined && typeof strategy.expire !== 'function') problems.push(bad('strategy.expire must be a function when given'));
   }
   if (strategy.kind === 'expand-contract' && !def.removedFields?.length) {
     problems.push(bad('an expand-contract migration must list removedFields (the old fields dropped at contract)'));

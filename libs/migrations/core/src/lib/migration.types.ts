@@ -33,10 +33,28 @@ export interface TargetKind<T extends MigrationTarget = MigrationTarget> {
  * - `expand-contract`: old fields are kept while both shapes are live, then removed (all phases).
  * - `additive`: only new fields appear; no dual-write, no contract. `backfill: 'eager'` rewrites
  *   every stored document; `'lazy'` relies on the read-time default and rewrites on the next write.
+ * - `lazy-only`: the new version cannot be computed from the stored document (a password hash
+ *   needs the plaintext, known only at login), so there is no backfill: the service upgrades each
+ *   document when it can ({@link LazyOnlyStrategy.upgradedWhen}), and no gate past `backfill` holds
+ *   while a document is below `to`. An operator may expire the rest (`zdm lazy expire`).
  */
 export type MigrationStrategy =
   | { kind: 'expand-contract' }
-  | { kind: 'additive'; backfill: 'eager' | 'lazy' };
+  | { kind: 'additive'; backfill: 'eager' | 'lazy' }
+  | LazyOnlyStrategy;
+
+/** A migration that cannot be backfilled: documents are upgraded one by one by the service. */
+export interface LazyOnlyStrategy {
+  kind: 'lazy-only';
+  /** When the service upgrades a document, for plans and gates, e.g. `at the user's next successful login`. */
+  upgradedWhen: string;
+  /**
+   * The service's hook for documents nobody upgraded by a deadline: the document at `to` that
+   * replaces a `from` one (e.g. the hash removed and the account marked must-reset). It must keep
+   * the document (nothing is deleted) and satisfy `verify`. Without it `zdm lazy expire` refuses.
+   */
+  expire?: (doc: Doc) => Doc;
+}
 
 /** One step `from -> to` of one collection or keyspace, declared in code and registered explicitly. */
 export interface MigrationDefinition<From extends Doc = Doc, To extends Doc = Doc> {
@@ -124,6 +142,20 @@ export function targetName(target: MigrationTarget): string {
 
 export function strategyOf(def: Pick<MigrationDefinition, 'strategy'>): MigrationStrategy {
   return def.strategy ?? { kind: 'expand-contract' };
+}
+
+/** The lazy-only strategy of `def`, or null when it has another one. */
+export function lazyOnlyOf(def: Pick<MigrationDefinition, 'strategy'>): LazyOnlyStrategy | null {
+  const strategy = strategyOf(def);
+  return strategy.kind === 'lazy-only' ? strategy : null;
+}
+
+/**
+ * True when the migration walks the short path (pending, expand, backfill, verify, complete): no
+ * field is removed, so there is no dual-write, switch-reads or contract (additive and lazy-only).
+ */
+export function hasShortPath(def: Pick<MigrationDefinition, 'strategy'>): boolean {
+  return strategyOf(def).kind !== 'expand-contract';
 }
 
 /**

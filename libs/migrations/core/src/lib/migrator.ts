@@ -3,10 +3,10 @@ import { ThrottleOptions } from './adaptive-throttle';
 import { Clock } from './clock';
 import { JobTarget, BatchEvent, RunResult, Step, TargetItem, runJob, safeStep } from './backfill-runner';
 import { DataCounts, VerifyReport } from './gates';
-import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyStep } from './job-steps';
+import { backfillStep, contractStep, downStep, roundTripCheck, RoundTripReport, unexpandStep, verifyFailure, verifyStep } from './job-steps';
 import { Actor, FlagAdmin, PhaseMachine, MigrationStatus } from './phase-machine';
 import { MigrationRegistry } from './migration-registry';
-import { Doc, MigrationDefinition, isLazyAdditive, strategyOf } from './migration.types';
+import { Doc, MigrationDefinition, isLazyAdditive, lazyOnlyOf, strategyOf } from './migration.types';
 import { JobKind, isJobKind } from './jobs';
 import { Phase, describePhase, flagChanges, isPastContract, phasesOf } from './phases';
 import { ServiceSchemas } from './service-schema';
@@ -68,6 +68,34 @@ export interface PlanEntry {
   estimatedBackfillSec: number;
   reversible: boolean;
 }
+
+/** Options of {@link Migrator.expireLazy}. */
+export interface LazyExpireOptions {
+  /** The deadline users were given: refused until it has passed. */
+  before: Date;
+  /** Count what would be expired; write nothing, audit nothing. */
+  dryRun?: boolean;
+  /** Now, for the deadline check. Default: the system clock. */
+  now?: Date;
+}
+
+/** What {@link Migrator.expireLazy} did (or, in a dry run, would do). */
+export interface LazyExpireResult {
+  dryRun: boolean;
+  /** Documents expired (dry run: that would be). */
+  expired: number;
+  /** Their ids, the first {@link EXPIRED_IDS_KEPT}. */
+  ids: string[];
+  /** Documents upgraded by the service while the command ran (left as they were). */
+  upgradedMeanwhile: number;
+  /** Documents the hook could not expire, with the reason (left as they were). */
+  refused: { id: string; reason: string }[];
+  /** Documents still below `to` afterwards. */
+  remaining: number;
+}
+
+/** How many expired ids a result and its audit entry keep. */
+export const EXPIRED_IDS_KEPT = 100;
 
 /** Options for running one job. */
 export interface RunOptions {
@@ -164,17 +192,18 @@ export class Migrator {
       const rate = sample.length ? sample.length / secs : 0;
       const path = phasesOf(def);
       const lazy = isLazyAdditive(def);
+      const lazyOnly = lazyOnlyOf(def);
       entries.push({
         id: def.id,
         description: def.description,
-        strategy: lazy ? 'additive (read-time default, no backfill)' : strategyOf(def).kind,
+        strategy: lazy ? 'additive (read-time default, no backfill)' : lazyOnly ? `lazy-only (no backfill: upgraded ${lazyOnly.upgradedWhen})` : strategyOf(def).kind,
         currentPhase: state?.phase ?? 'pending',
         affected: lazy ? 0 : counts.belowTarget,
         total,
         phases: path.slice(1).map((phase, i) => ({ phase, does: describePhase(def, phase), flags: flagChanges(def, path[i], phase) })),
         sampleRatePerSec: Math.round(rate),
         // A write costs more than a read; the sample only reads, so assume writes halve the rate.
-        estimatedBackfillSec: rate > 0 && !lazy ? Math.ceil(counts.belowTarget / (rate / 2)) : 0,
+        estimatedBackfillSec: rate > 0 && !lazy && !lazyOnly ? Math.ceil(counts.belowTarget / (rate / 2)) : 0,
         reversible: !!def.down,
       });
     }
@@ -184,6 +213,7 @@ export class Migrator {
   /** Runs one data job under a lease, resuming from its checkpoint. */
   async run(id: string, job: JobKind, options: RunOptions = {}): Promise<RunResult> {
     const def = this.registry.get(id);
+    if (job === 'backfill' && lazyOnlyOf(def)) throw new Error(`${id} is lazy-only: it cannot be backfilled`);
     const result = await runJob({
       jobKey: `${id}:${job}`,
       migrationId: id,
@@ -349,6 +379,94 @@ export class Migrator {
       await leases.release();
     }
     return { changes, ...(await this.retryQuarantined(id, who, [docId])) };
+  }
+
+  /**
+   * The end of a lazy-only migration: once the deadline users were given (`before`) has passed,
+   * every document still below `to` is one nobody upgraded by it, and the strategy's `expire` hook
+   * replaces it with its expired form at `to` (e.g. a user who must reset the password; the
+   * document is kept). Runs in the `backfill` phase, when every live instance writes `to`, holding
+   * the backfill job's lease (a lazy-only migration has no runner) and writing with the runner's
+   * compare-and-set: a document the service upgrades meanwhile is re-read and left alone. A
+   * document whose expired form fails `verify` is left as it is and reported. Appends a
+   * `lazy-expire` audit entry (actor, reason, deadline, count, the first ids) unless `dryRun`.
+   */
+  async expireLazy(id: string, options: LazyExpireOptions, who: Actor): Promise<LazyExpireResult> {
+    const def = this.registry.get(id);
+    const lazyOnly = lazyOnlyOf(def);
+    if (!lazyOnly) throw new Error(`${id} is not lazy-only (strategy ${strategyOf(def).kind}); only a lazy-only migration expires documents`);
+    const expire = lazyOnly.expire;
+    if (!expire) throw new Error(`${id} declares no expire hook (strategy.expire), so its documents cannot be expired`);
+    const before = options.before;
+    const now = options.now ?? new Date();
+    if (Number.isNaN(before.getTime())) throw new Error('the deadline is not a valid date');
+    if (before.getTime() > now.getTime()) throw new Error(`the deadline ${before.toISOString()} has not passed yet (now ${now.toISOString()}); users may still upgrade`);
+    const { phase } = await this.phaseMachine.state(id);
+    if (phase !== 'backfill') throw new Error(`${id} expires documents in phase backfill (every live instance writes v${def.to}), but it is in ${phase}`);
+
+    const target = this.options.backend.target(def, 'backfill');
+    const result: LazyExpireResult = { dryRun: !!options.dryRun, expired: 0, ids: [], upgradedMeanwhile: 0, refused: [], remaining: 0 };
+    const decide = (item: TargetItem): Doc | null => {
+      if (item.version >= def.to) {
+        result.upgradedMeanwhile++;
+        return null;
+      }
+      if (item.malformed) {
+        result.refused.push({ id: item.id, reason: item.malformed });
+        return null;
+      }
+      let next: Doc;
+      try {
+        next = expire(item.doc);
+      } catch (err) {
+        result.refused.push({ id: item.id, reason: `expire threw: ${err instanceof Error ? err.message : String(err)}` });
+        return null;
+      }
+      const failed = verifyFailure(def, next);
+      if (failed) result.refused.push({ id: item.id, reason: failed });
+      return failed ? null : next;
+    };
+    const counted = (itemId: string) => {
+      result.expired++;
+      if (result.ids.length < EXPIRED_IDS_KEPT) result.ids.push(itemId);
+    };
+    const leases = options.dryRun ? null : await this.takeJobLeases(id, ['backfill']);
+    try {
+      for (let cursor: string | null = null, done = false; !done; ) {
+        const batch = await target.readBatch(cursor, 100);
+        ({ cursor, done } = batch);
+        let items = batch.items;
+        for (let attempt = 0; items.length && attempt < 5; attempt++) {
+          const changes = items.flatMap((item) => {
+            const doc = decide(item);
+            return doc ? [{ item, doc, version: def.to }] : [];
+          });
+          if (options.dryRun || !leases) {
+            changes.forEach((c) => counted(c.item.id));
+            break;
+          }
+          const { conflicts, rejected } = changes.length ? await target.writeBatch(changes, leases.fence) : { conflicts: [], rejected: [] };
+          for (const r of rejected) result.refused.push(r);
+          const notWritten = new Set([...conflicts, ...rejected.map((r) => r.id)]);
+          for (const c of changes) if (!notWritten.has(c.item.id)) counted(c.item.id);
+          items = conflicts.length ? await target.reread(conflicts) : [];
+        }
+      }
+    } finally {
+      await leases?.release();
+    }
+    result.remaining = (await this.options.backend.counts(def)).belowTarget;
+    if (!options.dryRun) {
+      await this.store.audit.append({
+        migrationId: id,
+        at: new Date(),
+        actor: who.actor,
+        action: 'lazy-expire',
+        reason: who.reason,
+        details: { before: before.toISOString(), expired: result.expired, ids: result.ids, upgradedMeanwhile: result.upgradedMeanwhile, refused: result.refused.length, remaining: result.remaining },
+      });
+    }
+    return result;
   }
 
   /**

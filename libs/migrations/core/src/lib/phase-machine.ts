@@ -1,6 +1,6 @@
 import { DataCounts, GateRefusedError, GateResult, VerifyReport, gatesToLeave } from './gates';
 import { MigrationRegistry, checksumOf } from './migration-registry';
-import { InstanceHeartbeat, MigrationDefinition } from './migration.types';
+import { InstanceHeartbeat, MigrationDefinition, lazyOnlyOf } from './migration.types';
 import { Phase, flagChanges, isPastContract, nextPhase } from './phases';
 import { ServiceSchemas, isRequirementGate, requirementGates } from './service-schema';
 import { ControlStore, MigrationState, RunnerCommand } from './store.contract';
@@ -51,6 +51,8 @@ export interface MigrationStatus {
   instances: InstanceHeartbeat[];
   command: RunnerCommand;
   verify: VerifyReport | null;
+  /** A lazy-only migration's documents still below `to` (by the stored version) and when the service upgrades them; null for other strategies. */
+  lazy: { remaining: number; upgradedWhen: string } | null;
 }
 
 /**
@@ -99,6 +101,7 @@ export class PhaseMachine {
     if (state.phase !== 'complete' && state.phase !== 'rolled-back') gates.push(...required);
     // The checksum is recorded when the migration leaves pending; code edited after that may not advance.
     const checksum = checksumOf(def);
+    const lazyOnly = lazyOnlyOf(def);
     if (state.phase !== 'pending' && state.checksum !== checksum) {
       gates.push({
         gate: 'checksum-unchanged',
@@ -116,6 +119,7 @@ export class PhaseMachine {
       instances: instances.filter((i) => i.service === def.service),
       command: state.command,
       verify: state.verify ?? null,
+      lazy: lazyOnly ? { remaining: counts.belowTarget, upgradedWhen: lazyOnly.upgradedWhen } : null,
     };
   }
 

@@ -1,4 +1,4 @@
-import { MigrationDefinition, flagNames, isLazyAdditive, strategyOf } from './migration.types';
+import { MigrationDefinition, flagNames, hasShortPath, isLazyAdditive, lazyOnlyOf, strategyOf } from './migration.types';
 
 /** Every phase a migration can be in. `rolled-back` is terminal like `complete`. */
 export const PHASES = [
@@ -22,8 +22,7 @@ export function phaseCode(phase: Phase): number {
 
 /** The forward path of a migration, which depends on its strategy. */
 export function phasesOf(def: Pick<MigrationDefinition, 'strategy'>): Phase[] {
-  const strategy = strategyOf(def);
-  if (strategy.kind === 'additive') return ['pending', 'expand', 'backfill', 'verify', 'complete'];
+  if (hasShortPath(def)) return ['pending', 'expand', 'backfill', 'verify', 'complete'];
   return ['pending', 'expand', 'dual-write', 'backfill', 'verify', 'switch-reads', 'contract', 'complete'];
 }
 
@@ -42,7 +41,7 @@ export function isPastContract(phase: Phase): boolean {
 /** The flag values every instance should see while a migration is in a phase. */
 export function flagsForPhase(def: Pick<MigrationDefinition, 'id' | 'strategy'>, phase: Phase): Record<string, boolean> {
   const f = flagNames(def.id);
-  if (strategyOf(def).kind === 'additive') {
+  if (hasShortPath(def)) {
     // Nothing is removed, so only the writers' switch matters.
     return { [f.writeNew]: phase === 'backfill' || phase === 'verify' || phase === 'complete' };
   }
@@ -84,6 +83,7 @@ export function flagChanges(
 export function describePhase(def: MigrationDefinition, phase: Phase): string {
   const additive = strategyOf(def).kind === 'additive';
   const lazy = isLazyAdditive(def);
+  const lazyOnly = lazyOnlyOf(def);
   switch (phase) {
     case 'pending':
       return 'registered, nothing changed yet';
@@ -92,6 +92,9 @@ export function describePhase(def: MigrationDefinition, phase: Phase): string {
     case 'dual-write':
       return `writers store v${def.to} documents that keep ${def.removedFields?.join(', ')} so v${def.from} readers still work`;
     case 'backfill':
+      if (lazyOnly) {
+        return `no backfill (v${def.to} cannot be computed from a stored document): writers store v${def.to}, and each v${def.from} document is upgraded ${lazyOnly.upgradedWhen}; the phase holds until none is left (\`zdm lazy expire\` expires the rest)`;
+      }
       if (lazy) return `read-time default: documents stay v${def.from} at rest and are upcast on read, rewritten at v${def.to} on their next write`;
       return additive
         ? `writers store v${def.to}; the runner rewrites every v${def.from} document to v${def.to} (no dual-write needed: nothing is removed)`

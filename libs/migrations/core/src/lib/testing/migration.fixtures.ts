@@ -76,6 +76,30 @@ export function tierMigration(backfill: 'eager' | 'lazy', overrides: Partial<Mig
   };
 }
 
+/**
+ * A lazy-only migration: each customer's PIN hash (`pin`, `v1:...`) is rehashed (`v2:...`) at its
+ * next use, which only the service sees; `expire` removes the hash and marks the PIN must-reset.
+ */
+export function pinHashMigration(overrides: Partial<MigrationDefinition> = {}): MigrationDefinition {
+  return {
+    id: 'customers.pin-hash',
+    description: 'PIN hashes rehashed with stronger parameters',
+    service: 'customers',
+    target: { kind: 'mongo', collection: 'customers' },
+    from: 1,
+    to: 2,
+    strategy: {
+      kind: 'lazy-only',
+      upgradedWhen: 'at the next use of the PIN',
+      expire: ({ pin: _pin, ...doc }) => ({ ...doc, pinHashedAt: null, pinResetRequired: true }),
+    },
+    up: (doc) => ({ ...doc, pinHashedAt: doc['pinHashedAt'] ?? null }),
+    verify: (doc) => doc['pinResetRequired'] === true || String(doc['pin']).startsWith('v2:') || `pin ${String(doc['pin']).slice(0, 3)}... is not a v2 hash`,
+    addedFields: ['pinHashedAt'],
+    ...overrides,
+  };
+}
+
 /** A customer document as stored at v1. */
 export function customer(i: number): CustomerV1 {
   return { firstName: `First${i}`, lastName: `Last${i}` };
