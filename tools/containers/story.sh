@@ -69,7 +69,7 @@ finish() {
   local code=$?
   trap - EXIT
   if [ -n "${stack_up:-}" ]; then
-    [ $code -eq 0 ] || compose logs --no-color --tail 40 >"${TMPDIR:-/tmp}/zdm-compose-story.log" 2>&1 || true
+    [ $code -eq 0 ] || compose logs --no-color --timestamps >"${TMPDIR:-/tmp}/zdm-compose-story.log" 2>&1 || true
     [ $code -eq 0 ] || echo "last container logs: ${TMPDIR:-/tmp}/zdm-compose-story.log"
     step down compose --profile tools down -v --remove-orphans --timeout 10
   fi

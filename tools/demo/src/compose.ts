@@ -11,7 +11,7 @@ import { ComposeStory } from './lib/compose.story';
 import { customersService } from './lib/services/customers.service';
 import { ordersService } from './lib/services/orders.service';
 import { whole } from './lib/cli-args';
-import { serviceLines, verdictLine } from './lib/report';
+import { failedRequestLines, serviceLines, verdictLine } from './lib/report';
 import { ROOT } from './lib/services/demo.service';
 
 const started = performance.now();
@@ -79,6 +79,7 @@ async function main(): Promise<number> {
     log(verdictLine(report));
     for (const line of serviceLines(report)) log(`  ${line}`);
     for (const failure of report.failures) log(`  - ${failure}`);
+    for (const line of failedRequestLines(report)) log(`  failed request ${line}`);
     if (report.ok) story.removeWorkDir();
     else log(`logs of the zdm commands and the load generator: ${story.workDir}`);
     return report.ok ? 0 : 1;

@@ -4,7 +4,7 @@
 import { seededRandom } from '@zdm/dev-services';
 import http from 'node:http';
 import { emptyRequestLog, isFailure, logRequest, pickKind, serviceOfKind } from './lib/load.model';
-import type { LoadControlMessage, LoadStartMessage, LoadWorkerMessage } from './lib/load.protocol';
+import { FAILED_EXAMPLES, type FailedRequest, type LoadControlMessage, type LoadStartMessage, type LoadWorkerMessage } from './lib/load.protocol';
 import { trafficOf } from './lib/services/traffic.registry';
 import type { Answer, ServiceTraffic, TrafficContext } from './lib/services/traffic';
 
@@ -72,8 +72,17 @@ function runLoad(start: LoadStartMessage) {
   let seq = 0;
   let stopping = false;
 
+  const failedExamples: FailedRequest[] = [];
   const contextOf = (service: string): TrafficContext => ({
-    send: (method, path, body) => send(base, method, path, start.timeoutMs, body),
+    send: async (method, path, body) => {
+      const atMs = now();
+      const answer = await send(base, method, path, start.timeoutMs, body);
+      if (isFailure(answer.status) && failedExamples.length < FAILED_EXAMPLES) {
+        const text = answer.body ? JSON.stringify(answer.body) : 'no answer';
+        failedExamples.push({ atMs: Math.round(atMs), method, path, status: answer.status, answer: text.slice(0, 300) });
+      }
+      return answer;
+    },
     rand,
     seq: () => seq++,
     now,
@@ -132,6 +141,7 @@ function runLoad(start: LoadStartMessage) {
           services: Object.fromEntries([...traffic].map(([service, t]) => [service, t.result()])),
           notSent,
           abandoned: inFlight,
+          failedExamples,
         },
         resolve,
       ),

@@ -8,7 +8,7 @@ import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { whole } from './lib/cli-args';
 import { DemoRun } from './lib/demo.story';
-import { serviceLines, verdictLine } from './lib/report';
+import { failedRequestLines, serviceLines, verdictLine } from './lib/report';
 import { customersService } from './lib/services/customers.service';
 import { ordersService } from './lib/services/orders.service';
 import { ROOT } from './lib/services/demo.service';
@@ -96,6 +96,7 @@ async function main(): Promise<number> {
     log(verdictLine(report));
     for (const line of serviceLines(report)) log(`  ${line}`);
     for (const failure of report.failures) log(`  - ${failure}`);
+    for (const line of failedRequestLines(report)) log(`  failed request ${line}`);
     if (!report.ok) log(`logs kept in ${demo.workDir}`);
     demo.removeWorkDir(!report.ok);
     return report.ok ? 0 : 1;

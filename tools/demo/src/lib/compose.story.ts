@@ -342,22 +342,38 @@ export class ComposeStory {
     });
   }
 
-  /** `docker stop` of one green container while it serves (SIGTERM: drain), then `docker start` and an nginx reload. */
+  /**
+   * `docker stop` of one green container while it serves (SIGTERM: readiness 503, drain), then
+   * `docker start` and an nginx reload. The story plays the deployer's part, as an orchestrator's
+   * endpoints do (services.conf.template: instances leave the upstream before they stop): at the
+   * same moment as the SIGTERM it takes the container out of nginx's upstream, within the drain
+   * period, so that no POST or PATCH reaches the instance when it closes its listener (nginx cannot
+   * send those again once they reached an instance). Once it serves again, the upstream goes back
+   * to the service name (every green container).
+   */
   private async stopOneGreen(): Promise<void> {
     const compose = this.o.compose;
-    const ids = await compose.containers('customers-green');
+    const service = 'customers';
+    const ids = await compose.containers(`${service}-green`);
     const victim = ids[ids.length - 1];
     const name = await compose.containerName(victim);
+    const others = await Promise.all(ids.filter((id) => id !== victim).map((id) => this.addressOf(id)));
     const at = new Date().toISOString();
     this.timeline.mark(`docker stop ${name}`, at);
     this.o.log(`fault: docker stop ${name} while it serves`);
     const stopStarted = performance.now();
-    await compose.docker(['stop', '--time', '30', victim]);
+    const stopped = compose.docker(['stop', '--time', '30', victim]);
+    // Only the other green containers, by address, until the victim is back.
+    await this.setUpstream(service, ['# the green containers but one, while it restarts', `upstream ${service} {`, ...others.map((a) => `    server ${a}:3000 max_fails=0;`), '}']);
+    const outOfUpstreamMs = Math.round(performance.now() - stopStarted);
+    this.o.log(`lb: ${name} out of nginx's upstream ${outOfUpstreamMs} ms after its SIGTERM`);
+    await stopped;
     const stoppedMs = Math.round(performance.now() - stopStarted);
     const exitCode = Number((await compose.docker(['inspect', '--format', '{{.State.ExitCode}}', victim])).trim());
     await compose.docker(['start', victim]);
     await this.waitHealthy(victim, 120_000);
-    // Its address may have changed: nginx resolves the service name again on a reload.
+    // Back to every green container (the service name, resolved again on the reload: its address may have changed).
+    await compose.compose(['exec', '-T', 'nginx', 'cp', `/etc/nginx/upstreams-available/${service}-green.conf`, `/etc/nginx/upstreams/active-${service}.conf`]);
     await compose.compose(['exec', '-T', 'nginx', 'nginx', '-s', 'reload']);
     this.reloads++;
     const endedAt = new Date().toISOString();
@@ -367,13 +383,36 @@ export class ComposeStory {
       at,
       endedAt,
       detail:
-        `${name} got SIGTERM (docker stop) mid-backfill: it drained and exited with code ${exitCode} after ${stoppedMs} ms while nginx sent its requests to the other ` +
-        `green container; it was started again, healthy, and nginx reloaded`,
+        `${name} got SIGTERM (docker stop) mid-backfill and left nginx's upstream ${outOfUpstreamMs} ms later, within its drain period; ` +
+        `it drained and exited with code ${exitCode} after ${stoppedMs} ms while nginx sent new requests to the other green container; ` +
+        `it was started again, healthy, and nginx reloaded with every green container`,
       instance: name,
       exitCode,
       exitAfterMs: stoppedMs,
       replacement: name,
     });
+  }
+
+  /** The address of a container on the stack's network. */
+  private async addressOf(id: string): Promise<string> {
+    const out = await this.o.compose.docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id]);
+    const address = out.trim().split(/\s+/)[0];
+    if (!address) throw new Error(`container ${id} has no address on the stack's network`);
+    return address;
+  }
+
+  /** Replaces a service's active upstream in nginx, checks the config and reloads (the old upstream stays if nginx -t refuses). */
+  private async setUpstream(service: string, lines: string[]): Promise<void> {
+    const script = [
+      'cd /etc/nginx/upstreams',
+      `cp active-${service}.conf active-${service}.conf.previous`,
+      `printf '%s\\n' "$@" > active-${service}.conf`,
+      `nginx -t -q || { mv active-${service}.conf.previous active-${service}.conf; echo 'nginx -t refused the upstream' >&2; exit 1; }`,
+      `rm active-${service}.conf.previous`,
+      'nginx -s reload',
+    ].join('\n');
+    await this.o.compose.compose(['exec', '-T', 'nginx', 'sh', '-ec', script, 'sh', ...lines]);
+    this.reloads++;
   }
 
   private async waitHealthy(id: string, timeoutMs: number): Promise<void> {

@@ -44,6 +44,18 @@ export interface LoadProgressMessage {
 }
 
 /** Worker → parent, once, after `stop`. */
+/** One failed request as the client saw it (the first few of a run are kept, for the report). */
+export interface FailedRequest {
+  /** Milliseconds since the load started, when the request was sent. */
+  atMs: number;
+  method: string;
+  path: string;
+  /** 0: no answer (connection refused or reset, or the client's timeout). */
+  status: number;
+  /** The answer's body, cut to a few hundred characters, or `no answer`. */
+  answer: string;
+}
+
 export interface LoadResultMessage {
   type: 'result';
   /** Wall-clock time (epoch ms) of the load's start: the zero of `log.startMs`. */
@@ -55,7 +67,12 @@ export interface LoadResultMessage {
   notSent: number;
   /** Requests still open when the worker gave up waiting. */
   abandoned: number;
+  /** The first failed requests (at most {@link FAILED_EXAMPLES}), with what they were answered. */
+  failedExamples?: FailedRequest[];
 }
+
+/** How many failed requests the load generator keeps in full. */
+export const FAILED_EXAMPLES = 20;
 
 export type LoadWorkerMessage = LoadProgressMessage | LoadResultMessage;
 export type LoadControlMessage = LoadStartMessage | LoadStopMessage;

@@ -1,6 +1,6 @@
 import { emptyRequestLog, logRequest } from './load.model';
 import type { LoadResultMessage } from './load.protocol';
-import { DemoFacts, FaultRecord, ServiceFacts, buildReport, faultKinds, judge, renderSummary, serviceLines } from './report';
+import { DemoFacts, FaultRecord, ServiceFacts, buildReport, failedRequestLines, faultKinds, judge, renderSummary, serviceLines } from './report';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000).toISOString();
@@ -87,12 +87,12 @@ describe('judge', () => {
     });
     expect(judge(f)).toEqual([
       'the migrations did not complete within 900 s (open phases: orders money:verify)',
-      'customers: 2 request(s) failed',
+      'customers: 2 request(s) failed: 1 × customers.read no answer (first at 0.1 s), 1 × customers.read 503 (first at 0.2 s)',
       'customers: 2 acknowledged write(s) did not read back',
       'customers: 1 customer(s) have a fullName that is not their names joined',
       'customers: 2 of 12 document(s) are not at v3',
       'customers: 3 document(s) still carry old fields',
-      'orders: 1 request(s) failed',
+      'orders: 1 request(s) failed: 1 × orders.place 500 (first at 0.4 s)',
       'orders: 2 document(s) still quarantined',
       'fault unleash-unreachable was not injected',
       'fault store-stalled was not injected',
@@ -104,7 +104,7 @@ describe('buildReport', () => {
   it('holds the totals and one section per service, computed from the request log', () => {
     const r = buildReport(facts({ load: load([200, 0, 503, 200], [201, 200]) }));
     expect(r.ok).toBe(false);
-    expect(r.failures).toEqual(['customers: 2 request(s) failed']);
+    expect(r.failures).toEqual(['customers: 2 request(s) failed: 1 × customers.read no answer (first at 0.1 s), 1 × customers.read 503 (first at 0.2 s)']);
     expect(r.requests).toMatchObject({ total: 6, failed: 2, byStatus: { '200': 3, '201': 1, '0': 1, '503': 1 } });
     expect(r.lostWrites).toBe(0);
     const [customers, orders] = r.services;
@@ -132,6 +132,23 @@ describe('buildReport', () => {
     expect(md).toContain('| money:backfill | orders.money |');
     expect(md).toContain('**runner-killed** (customers)');
     expect(serviceLines(r)[1]).toBe('orders: 2 requests, 0 failed, 0 lost of 8 acknowledged, 8/8 documents at v2, 0 with old fields, quarantined 3 (fixed 3, open 0)');
+  });
+
+  it('keeps the first failed requests with their answers, in latest.json and in the summary', () => {
+    const failed = load([200, 0, 503, 503, 200]);
+    failed.failedExamples = [
+      { atMs: 100, method: 'PATCH', path: '/customers/a1', status: 0, answer: 'no answer' },
+      { atMs: 200, method: 'POST', path: '/customers', status: 503, answer: '{"dependency":"mongo"}' },
+    ];
+    const r = buildReport(facts({ load: failed }));
+    expect(r.requests.failedExamples).toHaveLength(2);
+    expect(failedRequestLines(r)).toEqual([
+      'at 0.1 s: PATCH /customers/a1 -> no answer',
+      'at 0.2 s: POST /customers -> 503 {"dependency":"mongo"}',
+      '(1 more; latest.json keeps the first 2)',
+    ]);
+    expect(renderSummary(r, 'latest.svg')).toContain('- `at 0.2 s: POST /customers -> 503 {"dependency":"mongo"}`');
+    expect(failedRequestLines(buildReport(facts()))).toEqual([]);
   });
 
   it('names the services each fault was done to', () => {

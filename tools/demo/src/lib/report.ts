@@ -1,6 +1,6 @@
 import type { EndpointEvent } from './endpoint.watcher';
 import { RequestLog, WriteCounts, isFailure, serviceLog } from './load.model';
-import type { LoadResultMessage } from './load.protocol';
+import type { FailedRequest, LoadResultMessage } from './load.protocol';
 import type { ReadComparisons } from './services/traffic';
 import { LatencySummary, SecondSample, Span, countByKind, countByStatus, latencyPerSpan, perSecond, summarize } from './stats';
 import type { DocumentCensus, LostWrite, ReadBack } from './verification';
@@ -121,6 +121,8 @@ export interface DemoReport {
     achievedRps: number;
     /** Due while the client had too many open requests (client overload, not server failures). */
     notSent: number;
+    /** The first failed requests, each with its answer (status 0: none). */
+    failedExamples: FailedRequest[];
   };
   /** Acknowledged writes that did not read back, all services together. */
   lostWrites: number;
@@ -141,6 +143,22 @@ const FAULT_KINDS: FaultRecord['kind'][] = ['runner-killed', 'instance-stopped',
 
 const failedIn = (log: RequestLog) => log.status.filter(isFailure).length;
 
+/**
+ * The failed requests of a log in a few words, for the verdict: each kind and status with its count
+ * and the second of the load when the first one started (status 0: no answer at all).
+ */
+export function describeFailures(log: RequestLog): string {
+  const groups = new Map<string, { count: number; firstSec: number }>();
+  log.status.forEach((status, i) => {
+    if (!isFailure(status)) return;
+    const key = `${log.kinds[log.kind[i]]} ${status === 0 ? 'no answer' : status}`;
+    const group = groups.get(key);
+    if (group) group.count++;
+    else groups.set(key, { count: 1, firstSec: log.startMs[i] / 1000 });
+  });
+  return [...groups].map(([key, g]) => `${g.count} × ${key} (first at ${g.firstSec.toFixed(1)} s)`).join(', ');
+}
+
 /** Every promise of the demo that the facts break; empty when the run proves zero downtime. */
 export function judge(f: Pick<DemoFacts, 'load' | 'services' | 'faults' | 'incomplete'>): string[] {
   const problems: string[] = [];
@@ -148,9 +166,10 @@ export function judge(f: Pick<DemoFacts, 'load' | 'services' | 'faults' | 'incom
   if (f.load.abandoned > 0) problems.push(`${f.load.abandoned} request(s) never answered`);
   for (const s of f.services) {
     const of = `${s.name}: `;
-    const failed = failedIn(serviceLog(f.load.log, s.name));
+    const log = serviceLog(f.load.log, s.name);
+    const failed = failedIn(log);
     const reads = f.load.services[s.name]?.reads;
-    if (failed > 0) problems.push(`${of}${failed} request(s) failed`);
+    if (failed > 0) problems.push(`${of}${failed} request(s) failed: ${describeFailures(log)}`);
     if (s.readBack.lostWrites > 0) problems.push(`${of}${s.readBack.lostWrites} acknowledged write(s) did not read back`);
     if (reads && reads.mismatches > 0) problems.push(`${of}${reads.mismatches} read(s) returned something other than the last acknowledged write`);
     if (s.readBack.inconsistent > 0) problems.push(`${of}${s.readBack.inconsistent} ${s.inconsistency}`);
@@ -205,6 +224,7 @@ export function buildReport(f: DemoFacts): DemoReport {
       ...requestCounts(log),
       achievedRps: loadSeconds ? Math.round((log.status.length / loadSeconds) * 10) / 10 : 0,
       notSent: f.load.notSent,
+      failedExamples: f.load.failedExamples ?? [],
     },
     lostWrites: f.services.reduce((sum, s) => sum + s.readBack.lostWrites, 0),
     latencyMs: summarize(log.latencyMs),
@@ -249,6 +269,16 @@ export function serviceLines(r: DemoReport): string[] {
   );
 }
 
+/** The first failed requests, one line each: when, what, and the answer (for logs and the summary). */
+export function failedRequestLines(r: DemoReport, max = 5): string[] {
+  const examples = r.requests.failedExamples;
+  const lines = examples
+    .slice(0, max)
+    .map((e) => `at ${(e.atMs / 1000).toFixed(1)} s: ${e.method} ${e.path} -> ${e.status === 0 ? 'no answer' : e.status} ${e.status === 0 ? '' : e.answer}`.trimEnd());
+  if (r.requests.failed > lines.length && lines.length) lines.push(`(${r.requests.failed - lines.length} more; latest.json keeps the first ${examples.length})`);
+  return lines;
+}
+
 /** The markdown summary beside latest.json. */
 export function renderSummary(r: DemoReport, chartFile: string): string {
   const names = r.services.map((s) => s.name).join(' and ');
@@ -260,6 +290,8 @@ export function renderSummary(r: DemoReport, chartFile: string): string {
     '',
   );
   if (!r.ok) lines.push('**What failed:**', '', ...r.failures.map((f) => `- ${f}`), '');
+  const failedRequests = failedRequestLines(r);
+  if (failedRequests.length) lines.push('First failed requests:', '', ...failedRequests.map((l) => `- \`${l}\``), '');
   lines.push(`![requests, failures and p99 latency per second, with the phases](${chartFile})`, '');
   lines.push(`| promise | ${r.services.map((s) => s.name).join(' | ')} |`, `| --- |${r.services.map(() => ' --- |').join('')}`);
   const row = (promise: string, cell: (s: ServiceReport) => string) => lines.push(`| ${promise} | ${r.services.map(cell).join(' | ')} |`);
