@@ -30,11 +30,11 @@ const registry = authRegistry();
         }),
     }),
     KeysModule,
-    // The hub checks its own access tokens (logout) with its own public keys, through the same guard every service uses.
+    // The hub checks its own access tokens (logout) with the public keys of its ring, through the same guard every service uses.
     AuthGuardModule.forRootAsync({
       inject: [SERVICE_CONFIG, SigningKey],
       useFactory: (config: ServiceConfig<typeof authHubConfig>, key: SigningKey) => ({
-        keys: { jwks: key.jwks() },
+        keys: { jwks: key.ringJwks() },
         issuer: config.TOKEN_ISSUER,
         audience: config.TOKEN_AUDIENCE,
       }),

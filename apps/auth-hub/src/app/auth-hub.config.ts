@@ -14,12 +14,19 @@ export const authHubConfig = mongoServiceConfig('auth-hub').extend({
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
   /** Prepended to every Redis key (several deployments on one server). Default none. */
   REDIS_PREFIX: z.string().trim().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 letters, digits or _ : . -').default(''),
-  /** The Ed25519 private key signing access tokens, as PKCS#8 PEM or a JWK (JSON with `d`). Give this or SIGNING_KEY_FILE. */
+  /** The Ed25519 private key signing access tokens, as PKCS#8 PEM or a JWK (JSON with `d`). Give this, SIGNING_KEY_FILE or SIGNING_KEYS_DIR. */
   SIGNING_KEY: z.string().trim().min(1).optional(),
   /** A file holding the signing key (PEM or JWK), e.g. a mounted secret. */
   SIGNING_KEY_FILE: z.string().trim().min(1).optional(),
-  /** The key id (`kid`) tokens and the JWKS carry. Default: the key's RFC 7638 thumbprint. */
+  /** A directory of Ed25519 private keys, one `<kid>.pem` or `<kid>.jwk` file each (the key ring of a rotation, e.g. a mounted Secret). */
+  SIGNING_KEYS_DIR: z.string().trim().min(1).optional(),
+  /**
+   * One key: the `kid` tokens and the JWKS carry (default: the key's RFC 7638 thumbprint). A ring of
+   * several keys: the kid signed with until a rotation is recorded.
+   */
   SIGNING_KEY_ID: z.string().trim().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits or _ . -').optional(),
+  /** How often this instance reads the signing-key rotation's phase from the database, in ms. */
+  KEY_ROTATION_POLL_MS: envInt(100, 60_000).default(2_000),
   /** `iss` of access tokens. */
   TOKEN_ISSUER: z.string().trim().min(1).default(DEFAULT_ISSUER),
   /** `aud` of access tokens: what every service checks. */
