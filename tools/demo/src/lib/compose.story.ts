@@ -344,12 +344,13 @@ export class ComposeStory {
 
   /**
    * `docker stop` of one green container while it serves (SIGTERM: readiness 503, drain), then
-   * `docker start` and an nginx reload. The story plays the deployer's part, as an orchestrator's
-   * endpoints do (services.conf.template: instances leave the upstream before they stop): at the
-   * same moment as the SIGTERM it takes the container out of nginx's upstream, within the drain
-   * period, so that no POST or PATCH reaches the instance when it closes its listener (nginx cannot
-   * send those again once they reached an instance). Once it serves again, the upstream goes back
-   * to the service name (every green container).
+   * `docker start` and an nginx reload. The story plays the deployer's part (services.conf.template:
+   * instances leave the upstream before they stop): it first takes the container out of nginx's
+   * upstream (a graceful reload: the old workers finish what they sent it), then sends the SIGTERM,
+   * so no POST or PATCH can reach the instance when it closes its listener (nginx cannot send those
+   * again once they reached an instance). An orchestrator does the same with its endpoints and a
+   * pre-stop delay. Once it serves again, the upstream goes back to the service name (every green
+   * container).
    */
   private async stopOneGreen(): Promise<void> {
     const compose = this.o.compose;
@@ -361,13 +362,13 @@ export class ComposeStory {
     const at = new Date().toISOString();
     this.timeline.mark(`docker stop ${name}`, at);
     this.o.log(`fault: docker stop ${name} while it serves`);
-    const stopStarted = performance.now();
-    const stopped = compose.docker(['stop', '--time', '30', victim]);
+    const deregisterStarted = performance.now();
     // Only the other green containers, by address, until the victim is back.
     await this.setUpstream(service, ['# the green containers but one, while it restarts', `upstream ${service} {`, ...others.map((a) => `    server ${a}:3000 max_fails=0;`), '}']);
-    const outOfUpstreamMs = Math.round(performance.now() - stopStarted);
-    this.o.log(`lb: ${name} out of nginx's upstream ${outOfUpstreamMs} ms after its SIGTERM`);
-    await stopped;
+    const outOfUpstreamMs = Math.round(performance.now() - deregisterStarted);
+    this.o.log(`lb: ${name} out of nginx's upstream (${outOfUpstreamMs} ms); SIGTERM`);
+    const stopStarted = performance.now();
+    await compose.docker(['stop', '--time', '30', victim]);
     const stoppedMs = Math.round(performance.now() - stopStarted);
     const exitCode = Number((await compose.docker(['inspect', '--format', '{{.State.ExitCode}}', victim])).trim());
     await compose.docker(['start', victim]);
@@ -383,8 +384,8 @@ export class ComposeStory {
       at,
       endedAt,
       detail:
-        `${name} got SIGTERM (docker stop) mid-backfill and left nginx's upstream ${outOfUpstreamMs} ms later, within its drain period; ` +
-        `it drained and exited with code ${exitCode} after ${stoppedMs} ms while nginx sent new requests to the other green container; ` +
+        `${name} left nginx's upstream (${outOfUpstreamMs} ms, a graceful reload) and got SIGTERM (docker stop) mid-backfill; ` +
+        `it drained what nginx's old workers had sent it and exited with code ${exitCode} after ${stoppedMs} ms while new requests went to the other green container; ` +
         `it was started again, healthy, and nginx reloaded with every green container`,
       instance: name,
       exitCode,
