@@ -1,5 +1,5 @@
-import type { InstanceHeartbeat } from '@zdm/migrations-core';
-import { HUB_FACTS, keyUseOf, nextRotationPhase, rotationGates, type KeyRotationState, type RotationGateInput } from './key-rotation';
+import { createInMemoryControlStore, type InstanceHeartbeat, type ServiceSchemaReport } from '@zdm/migrations-core';
+import { HUB_FACTS, KeyRotation, KeyRotationRefusedError, keyUseOf, nextRotationPhase, rotationGates, type KeyRotationState, type KeyRotationStore, type RotationGateInput } from './key-rotation';
 
 const at = new Date('2026-12-04T12:00:00Z');
 const state = (patch: Partial<KeyRotationState> = {}): KeyRotationState => ({
@@ -88,5 +88,64 @@ describe('the gates of a signing-key rotation', () => {
     expect(failing(input({ state: state({ phase: 'contract' }), hubs: [hub('hub-1', { published: ['k1', 'k2'] })] }))).toHaveLength(1);
     expect(failing(input({ state: state({ phase: 'contract' }), hubs: [hub('hub-1', { published: ['k2'] })] }))).toEqual([]);
     expect(failing(input({ state: state({ phase: 'complete' }) }))).toEqual(['not-terminal: complete is final; start a new rotation']);
+  });
+});
+
+/** The rotation record in memory, with the same compare-and-set as the MongoDB store. */
+function memoryRotationStore(): KeyRotationStore {
+  let stored: KeyRotationState | null = null;
+  return {
+    load: async () => (stored ? { ...stored } : null),
+    save: async (state, expectedRevision) => {
+      if ((stored?.revision ?? 0) !== expectedRevision) return false;
+      stored = { ...state, revision: expectedRevision + 1 };
+      return true;
+    },
+  };
+}
+
+describe('a rotation driven by the operator', () => {
+  const who = { actor: 'ops', reason: 'test' };
+  let now = at.getTime();
+  const control = createInMemoryControlStore({ clock: { now: () => now } as never });
+  const beat = (id: string, facts: Partial<Record<keyof typeof HUB_FACTS, string[]>>) => control.heartbeats.beat({ ...hub(id, facts), at: new Date(now) }, 60_000);
+  const verifierReport = { service: 'orders', instances: [{ instanceId: 'o-1', build: 'v2', documents: {}, facts: { 'auth.jwks-kids': ['k1', 'k2'] } }] } as unknown as ServiceSchemaReport;
+  const rotation = new KeyRotation({
+    store: memoryRotationStore(),
+    heartbeats: control.heartbeats,
+    audit: control.audit,
+    schemas: { schemaOf: async () => verifierReport },
+    verifiers: ['orders'],
+    tokenTtlSeconds: 30,
+    now: () => now,
+  });
+
+  it('starts only when every hub holds the new key, walks each phase as its gates hold, and restarts the clock when a hub signs with the old key again', async () => {
+    await beat('hub-1', { ring: ['k1'], published: ['k1'], signing: ['k1'], tokenTtl: ['30'] });
+    await expect(rotation.start('k2', who)).rejects.toThrow(/hubs-hold-new-key: auth-hub: auth.signing-keys must include k2; not yet: hub-1/);
+    await beat('hub-1', { ring: ['k1', 'k2'], published: ['k1'], signing: ['k1'], tokenTtl: ['30'] });
+    expect((await rotation.start('k2', who)).phase).toBe('expand');
+    await expect(rotation.advance(who)).rejects.toThrow(/hubs-publish-new-key/);
+    await beat('hub-1', { ring: ['k1', 'k2'], published: ['k1', 'k2'], signing: ['k1'], tokenTtl: ['30'] });
+    expect((await rotation.advance(who)).phase).toBe('switch');
+
+    await beat('hub-1', { ring: ['k1', 'k2'], published: ['k1', 'k2'], signing: ['k2'], tokenTtl: ['30'] });
+    await expect(rotation.advance(who)).rejects.toThrow('old-tokens-expired: 35 s left');
+    now += 20_000;
+    await beat('hub-1', { ring: ['k1', 'k2'], published: ['k1', 'k2'], signing: ['k2'], tokenTtl: ['30'] });
+    await beat('hub-late', { ring: ['k1', 'k2'], published: ['k1', 'k2'], signing: ['k1'], tokenTtl: ['30'] }); // joined signing the old key
+    const err = await rotation.advance(who).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeyRotationRefusedError);
+    expect((err as Error).message).toMatch(/hub-late \(auth-hub-v2\) reports auth.signing-kid \[k1\][\s\S]*old-tokens-expired: the clock starts once every hub signs with k2/);
+    await control.heartbeats.remove('hub-late');
+    now += 20_000; // 40 s after the first switch, but only now does every hub sign with k2 again
+    await expect(rotation.advance(who)).rejects.toThrow('old-tokens-expired: 35 s left');
+    now += 35_000;
+    await beat('hub-1', { ring: ['k1', 'k2'], published: ['k1', 'k2'], signing: ['k2'], tokenTtl: ['30'] });
+    expect((await rotation.advance(who)).phase).toBe('contract');
+    await expect(rotation.advance(who)).rejects.toThrow(/hubs-publish-only-new-key/);
+    await beat('hub-1', { ring: ['k1', 'k2'], published: ['k2'], signing: ['k2'], tokenTtl: ['30'] });
+    expect((await rotation.advance(who)).phase).toBe('complete');
+    expect((await control.audit.list('auth.signing-key')).map((e) => e.action)).toEqual(['rotation-start', 'phase', 'switch-seen', 'switch-lost', 'switch-seen', 'phase', 'phase']);
   });
 });

@@ -9,7 +9,10 @@ type RotationDocument = Omit<KeyRotationState, 'id'> & { _id: string };
 /**
  * The rotation state in the auth hub's MongoDB database, saved with compare-and-set on `revision`
  * (an insert of the `_id` for the first save, a replace matching the revision afterwards), as the
- * control store saves migration states.
+ * control store saves migration states, with the same guarantee: the first save is an insert of a
+ * unique `_id`, atomic everywhere; later ones are conditional replaces, atomic on MongoDB, while on
+ * FerretDB 1.x (which reads and writes an update in separate steps) two saves racing at the same
+ * instant could both land.
  */
 export function createMongoKeyRotationStore(db: mongo.Db): KeyRotationStore {
   const rotations = db.collection<RotationDocument>(KEY_ROTATIONS_COLLECTION);

@@ -237,15 +237,21 @@ export class KeyRotation {
     return (await this.options.heartbeats.live(new Date(this.now()))).filter((h) => h.service === 'auth-hub');
   }
 
-  /** Records when every live hub was first seen signing with the new key: the old key's tokens are all older. */
+  /**
+   * Records when every live hub was first seen signing with the new key: the old key's tokens are
+   * all older. When a hub is seen signing with another key again (one that joined late, or an older
+   * build), the record is dropped, so the clock starts again once every hub signs with the new key.
+   */
   private async noteSwitch(state: KeyRotationState, hubs: readonly InstanceHeartbeat[]): Promise<KeyRotationState> {
-    if (state.phase !== 'switch' || state.switchSeenAt) return state;
-    const signing = factGate({ gate: 'x', of: 'auth-hub', instances: hubs, fact: HUB_FACTS.signing, holds: isOnly(state.to), expect: '', minInstances: 1 });
-    if (!signing.ok) return state;
-    const seen = { ...state, switchSeenAt: new Date(this.now()), updatedAt: new Date(this.now()) };
-    if (!(await this.options.store.save(seen, state.revision))) return (await this.options.store.load(SIGNING_KEY_ROTATION)) ?? state;
-    await this.audit({ actor: 'zdm', reason: 'every live hub signs with the new key' }, 'switch-seen', { to: state.to, hubs: hubs.map((h) => h.instanceId) });
-    return { ...seen, revision: state.revision + 1 };
+    if (state.phase !== 'switch') return state;
+    const signing = factGate({ gate: 'hubs-sign-with-new-key', of: 'auth-hub', instances: hubs, fact: HUB_FACTS.signing, holds: isOnly(state.to), expect: `be ${state.to}`, minInstances: 1 });
+    if (signing.ok === !!state.switchSeenAt) return state;
+    const now = new Date(this.now());
+    const next = { ...state, switchSeenAt: signing.ok ? now : null, updatedAt: now };
+    if (!(await this.options.store.save(next, state.revision))) return (await this.options.store.load(SIGNING_KEY_ROTATION)) ?? state;
+    const [action, reason] = signing.ok ? ['switch-seen', 'every live hub signs with the new key'] : ['switch-lost', `a hub signs with another key again: ${signing.detail}`];
+    await this.audit({ actor: 'zdm', reason }, action, { to: state.to, hubs: hubs.map((h) => h.instanceId) });
+    return { ...next, revision: state.revision + 1 };
   }
 
   private async save(state: KeyRotationState, expectedRevision: number): Promise<void> {
