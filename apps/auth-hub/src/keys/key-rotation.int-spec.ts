@@ -213,7 +213,7 @@ describe('signing-key rotation under load: auth hubs and verifying instances as 
   });
 
   it("answers the operator's command: status shows the rotation complete, and advance past complete exits 3 naming the gate", async () => {
-    const env = { ...process.env, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, TOKEN_VERIFIERS: `verifier=${await verifiers[0].getUrl()}`, ACCESS_TOKEN_TTL_SECONDS: String(TTL_SECONDS) };
+    const env: NodeJS.ProcessEnv = { ...process.env, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, TOKEN_VERIFIERS: `verifier=${await verifiers[0].getUrl()}`, ACCESS_TOKEN_TTL_SECONDS: String(TTL_SECONDS) };
     const run = (...args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         execFile(process.execPath, [path.join(ROOT, 'tools', 'scripts', 'run-ts.mjs'), 'apps/auth-hub/src/keys/rotate-keys.main.ts', ...args], { cwd: ROOT, env }, (err, stdout, stderr) =>
@@ -228,5 +228,8 @@ describe('signing-key rotation under load: auth hubs and verifying instances as 
     const again = await run('start', 'k2', '--reason', 'same key');
     expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 3, stderr: expect.stringContaining('hubs-agree-on-current-key: live hubs sign with k2 (already k2)') });
     expect((await run('advance')).code).toBe(2); // no --reason
+    delete env.TOKEN_VERIFIERS;
+    const unnamed = await run('status');
+    expect({ code: unnamed.code, stderr: unnamed.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('TOKEN_VERIFIERS is required') });
   });
 });

@@ -2,9 +2,9 @@
 //   node tools/scripts/run-ts.mjs apps/auth-hub/src/keys/rotate-keys.main.ts status
 //   ... start <kid> --reason "..."     (every live hub must hold the key: deploy the ring first)
 //   ... advance --reason "..."         (expand -> switch -> contract -> complete, each when its gates hold)
-// Environment: MONGO_URL (required), MONGO_DB (default auth-hub), TOKEN_VERIFIERS (the services
-// that verify tokens, `customers=http://customers:3000,orders=http://orders:3000`: every live
-// instance of each must have fetched the new key before the hubs sign with it), and
+// Environment: MONGO_URL (required), MONGO_DB (default auth-hub), TOKEN_VERIFIERS (required: the
+// services that verify tokens, `customers=http://customers:3000,orders=http://orders:3000`, or
+// `none`; every live instance of each must have fetched the new key before the hubs sign with it), and
 // ACCESS_TOKEN_TTL_SECONDS (default 300; the gate takes the largest of it and what the hubs report).
 // Exit: 0 done, 3 refused by a gate (each failing gate named), 2 bad usage or environment, 1 other.
 import { Command } from 'commander';
@@ -20,7 +20,10 @@ class UsageError extends Error {}
 
 /** `a=http://x,b=http://y` as `{ a: 'http://x', b: 'http://y' }`. */
 function parseVerifiers(text: string | undefined): Record<string, string> {
-  const entries = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // Required, so that a forgotten variable cannot make the expand gate pass without asking anyone.
+  if (text === undefined || !text.trim()) throw new UsageError('TOKEN_VERIFIERS is required: <service>=<url>,... for every service that verifies tokens, or none');
+  if (text.trim() === 'none') return {};
+  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
   return Object.fromEntries(
     entries.map((entry) => {
       const match = /^([\w.-]+)=(https?:\/\/\S+)$/.exec(entry);
