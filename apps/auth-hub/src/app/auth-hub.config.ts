@@ -1,5 +1,5 @@
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '@zdm/auth-guard';
-import { DEFAULT_SCRYPT_PARAMS } from '@zdm/auth-domain';
+import { DEFAULT_SCRYPT_PARAMS, STRONGER_SCRYPT_PARAMS } from '@zdm/auth-domain';
 import { mongoServiceConfig } from '@zdm/migrations-nest';
 import { envInt } from '@zdm/service-defaults';
 import { z } from 'zod';
@@ -35,8 +35,10 @@ export const authHubConfig = mongoServiceConfig('auth-hub').extend({
   ACCESS_TOKEN_TTL_SECONDS: envInt(30, 3_600).default(300),
   /** Refresh-token lifetime, in seconds; each refresh starts it again. */
   REFRESH_TOKEN_TTL_SECONDS: envInt(60, 90 * 86_400).default(14 * 86_400),
-  /** log2 of scrypt's cost N for new password hashes (stored with each hash). */
+  /** log2 of scrypt's cost N for password hashes of users stored at v1 (stored with each hash). */
   SCRYPT_LOG_N: envInt(10, 20).default(DEFAULT_SCRYPT_PARAMS.logN),
+  /** log2 of scrypt's cost N for users stored at v2 (`auth.password-hash`: registrations and upgrades at login once its write-new flag is on). */
+  SCRYPT_V2_LOG_N: envInt(10, 20).default(STRONGER_SCRYPT_PARAMS.logN),
   /** Login attempts allowed per account (normalized e-mail) per window; a successful login clears the count. */
   LOGIN_ATTEMPTS_PER_ACCOUNT: envInt(1, 100_000).default(10),
   /** Login attempts allowed per client IP per window. */

@@ -22,7 +22,7 @@ export interface HubStores {
 
 /**
  * The hub's environment on the suite's own database and key prefix, with a fresh signing key and
- * cheap scrypt (2^10) unless `overrides` say otherwise.
+ * cheap scrypt (2^10 for users at v1 and at v2) unless `overrides` say otherwise.
  */
 export function authHubEnv(stores: HubStores, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -32,6 +32,7 @@ export function authHubEnv(stores: HubStores, overrides: Record<string, string> 
     REDIS_PREFIX: stores.redisPrefix,
     SIGNING_KEY: testSigningKeyPem(),
     SCRYPT_LOG_N: '10',
+    SCRYPT_V2_LOG_N: '10',
     ...overrides,
   };
 }

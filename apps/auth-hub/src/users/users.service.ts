@@ -1,21 +1,19 @@
-import { ConflictException, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { hashPassword, normalizeEmail, type ScryptParams } from '@zdm/auth-domain';
+import { ConflictException, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { hashPassword, normalizeEmail } from '@zdm/auth-domain';
 import { EmailTakenError, UsersRepository } from '@zdm/auth-data-access';
 import { answerFromStore } from '@zdm/migrations-nest';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UserResponse } from './dto/user.response';
-
-/** Injection token of the scrypt parameters new password hashes use. */
-export const SCRYPT_PARAMS = Symbol('auth-hub:SCRYPT_PARAMS');
+import { PasswordHashing } from './password-hashing';
 
 const isoOf = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
-/** Registers users: one per normalized e-mail address, the password stored only as its scrypt hash. */
+/** Registers users: one per normalized e-mail address, the password stored only as its scrypt hash (parameters of the version written). */
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   constructor(
     private readonly users: UsersRepository,
-    @Inject(SCRYPT_PARAMS) private readonly scrypt: ScryptParams,
+    private readonly hashing: PasswordHashing,
   ) {}
 
   /** The unique e-mail index exists before the first registration is served. */
@@ -25,10 +23,12 @@ export class UsersService implements OnApplicationBootstrap {
 
   async register(body: CreateUserDto): Promise<UserResponse> {
     const email = normalizeEmail(body.email);
-    const passwordHash = await hashPassword(body.password, this.scrypt);
+    // The version is chosen once, so the hash's parameters and the stored version agree even if the flag flips meanwhile.
+    const version = this.hashing.writeVersion();
+    const passwordHash = await hashPassword(body.password, this.hashing.paramsFor(version));
     return answerFromStore(async () => {
       try {
-        const user = await this.users.create(email, passwordHash);
+        const user = await this.users.create(email, passwordHash, version);
         return { id: user.id, email, createdAt: isoOf(user.doc['createdAt']) };
       } catch (err) {
         if (err instanceof EmailTakenError) throw new ConflictException(err.message);

@@ -1,13 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { integrationServices, mongoServerName, stopServiceProcess, type ServiceProcess } from '@zdm/dev-services';
 import { ControlStore, Doc, GateRefusedError, Migrator, Phase, flagsForPhase } from '@zdm/migrations-core';
-import { waitFor } from '@zdm/migrations-core/testing';
 import type { UnleashFlagAdmin } from '@zdm/migrations-nest';
-import { followingUnleash, operatorFor, pendingFlags } from '@zdm/migrations-nest/testing';
+import { flagsSeen, followingUnleash, operatorFor, pendingFlags, zdmProcess } from '@zdm/migrations-nest/testing';
 import { ORDERS_COLLECTION, moneyMigration, ordersMigrations } from '@zdm/orders-domain';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
 import { startCustomersService, startOrdersApp } from '../testing/orders-app.fixture';
@@ -37,11 +34,7 @@ describe('orders through every phase of orders.money (float -> minor units), wit
   /** The dirty documents this server holds. */
   const dirtyNames = () => ['decimals', 'nan', 'negative', 'text', 'nocurrency'].filter((name) => name !== 'nan' || storesNaN);
 
-  const seen = (flags: Record<string, boolean>) =>
-    waitFor(`the instance to report ${JSON.stringify(flags)}`, async () => {
-      const [hb] = await store.heartbeats.live();
-      return hb && Object.entries(flags).every(([name, value]) => hb.flags[name] === value) ? hb : undefined;
-    });
+  const seen = (flags: Record<string, boolean>) => flagsSeen(store, flags);
   const advance = async (to: Phase) => {
     expect(await migrator.advance(id, who)).toBe(to);
     await seen(flagsForPhase(moneyMigration, to));
@@ -59,15 +52,7 @@ describe('orders through every phase of orders.money (float -> minor units), wit
     return Object.fromEntries(all.map(({ updatedAt: _u, ...order }) => [order['id'] as string, order]));
   };
   /** `zdm --config apps/orders/zdm.config.ts --json <args>`: its exit code and result line. */
-  const zdm = async (...args: string[]) => {
-    const run = promisify(execFile)(
-      path.join(ROOT, 'node_modules', '.bin', 'node'),
-      [path.join(ROOT, 'tools', 'scripts', 'run-ts.mjs'), 'apps/zdm/src/main.ts', '--config', 'apps/orders/zdm.config.ts', '--json', ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName } },
-    );
-    const { stdout, code } = await run.then((r) => ({ stdout: r.stdout, code: 0 })).catch((err: { stdout: string; code: number }) => ({ stdout: err.stdout, code: err.code }));
-    return { code, result: JSON.parse(stdout.trim().split('\n').pop() as string) };
-  };
+  const zdm = (...args: string[]) => zdmProcess(ROOT, 'apps/orders/zdm.config.ts', { MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName })(...args);
 
   beforeAll(async () => {
     db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();

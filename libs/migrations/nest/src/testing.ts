@@ -2,9 +2,12 @@
  * `@zdm/migrations-nest/testing`: the operator's side of a service's migration suites on MongoDB and
  * Unleash, as the zdm CLI builds it. Test code only: nothing in a library's own entry imports it.
  */
-import type { UnleashService } from '@zdm/dev-services';
-import { ControlStore, MigrationDefinition, MigrationRegistry, Migrator, flagsForPhase } from '@zdm/migrations-core';
+import { waitFor, type UnleashService } from '@zdm/dev-services';
+import { ControlStore, InstanceHeartbeat, MigrationDefinition, MigrationRegistry, Migrator, flagsForPhase } from '@zdm/migrations-core';
 import { createMongoBackend } from '@zdm/migrations-mongo';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { mongo } from 'mongoose';
 import { UnleashFlagAdmin } from './lib/flags/unleash-admin.client';
 
@@ -40,5 +43,34 @@ export function followingUnleash(unleash: UnleashService, env: Record<string, st
     UNLEASH_REFRESH_MS: '200',
     HEARTBEAT_INTERVAL_MS: '200',
     ...env,
+  };
+}
+
+/** Waits until the first live instance in `store` reports every flag of `flags` at its value; resolves that heartbeat. */
+export function flagsSeen(store: ControlStore, flags: Record<string, boolean>): Promise<InstanceHeartbeat> {
+  return waitFor(`the instance to report ${JSON.stringify(flags)}`, async () => {
+    const [hb] = await store.heartbeats.live();
+    return hb && Object.entries(flags).every(([name, value]) => hb.flags[name] === value) ? hb : undefined;
+  });
+}
+
+/** What one `zdm` process answered: its exit code and its last JSON line (the result). */
+export interface ZdmRun {
+  code: number;
+  result: Record<string, unknown>;
+}
+
+/**
+ * `zdm --config <config> --json <args>` run as its own process from the repository root `root`,
+ * as an operator runs it, with only PATH and `env` in its environment.
+ */
+export function zdmProcess(root: string, config: string, env: Record<string, string>): (...args: string[]) => Promise<ZdmRun> {
+  return async (...args) => {
+    const run = promisify(execFile)(path.join(root, 'node_modules', '.bin', 'node'), [path.join(root, 'tools', 'scripts', 'run-ts.mjs'), 'apps/zdm/src/main.ts', '--config', config, '--json', ...args], {
+      cwd: root,
+      env: { PATH: process.env['PATH'], ...env },
+    });
+    const { stdout, code } = await run.then((r) => ({ stdout: r.stdout, code: 0 })).catch((err: { stdout: string; code: number }) => ({ stdout: err.stdout, code: err.code }));
+    return { code, result: JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, unknown> };
   };
 }

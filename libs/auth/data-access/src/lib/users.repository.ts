@@ -8,8 +8,12 @@ export type StoredUser = StoredDocument;
 /** Options of {@link createUsersRepository}: what this build reads and writes of user documents. */
 export type UsersModelOptions = ModelVersionOptions;
 
-/** The fields of user documents: the normalized e-mail address and the password hash (with its parameters). */
-const USER_FIELDS = { email: String, passwordHash: String };
+/**
+ * The fields of user documents: the normalized e-mail address and the password hash (with its
+ * parameters); from v2 (`auth.password-hash`) also when the hash was written, and whether the user
+ * must reset the password (no hash then).
+ */
+const USER_FIELDS = { email: String, passwordHash: String, passwordHashedAt: Date, passwordResetRequired: Boolean };
 
 /** Thrown when a user with this e-mail address exists already (answered 409). */
 export class EmailTakenError extends Error {
@@ -35,14 +39,36 @@ export class UsersRepository extends VersionedRepository {
     await this.model.collection.createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
   }
 
-  /** Inserts a user; {@link EmailTakenError} when the address is taken. */
-  async create(email: string, passwordHash: string): Promise<StoredUser> {
+  /**
+   * Inserts a user stored at `version` (the version the hash's parameters belong to; default: the
+   * write version), with `passwordHashedAt` from v2; {@link EmailTakenError} when the address is taken.
+   */
+  async create(email: string, passwordHash: string, version?: number): Promise<StoredUser> {
     try {
-      return await this.insert({ email, passwordHash });
+      return await this.insert({ email, passwordHash, ...(version !== undefined && version >= 2 ? { passwordHashedAt: new Date() } : {}) }, version);
     } catch (err) {
       if (isDuplicateKey(err)) throw new EmailTakenError();
       throw err;
     }
+  }
+
+  /**
+   * Replaces the password hash the login verified (`verified`) with `next`, stored at `version`
+   * with the time it was written, as a compare-and-set: when the stored hash is no longer
+   * `verified` (another login upgraded it, or the password changed), nothing is written. Resolves
+   * whether `next` was written.
+   */
+  async replacePasswordHash(id: string, verified: string, next: string, version: number): Promise<boolean> {
+    let written = false;
+    await this.update(
+      id,
+      (current) => {
+        written = current.doc['passwordHash'] === verified;
+        return written ? { set: { passwordHash: next, passwordHashedAt: new Date() } } : null;
+      },
+      { version },
+    );
+    return written;
   }
 
   /** The user with this normalized e-mail address, or null. */

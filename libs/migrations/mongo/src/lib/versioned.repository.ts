@@ -127,9 +127,11 @@ export class VersionedRepository {
 
   /**
    * Applies `change(current)` only if nobody else wrote the document since it was read, reading and
-   * recomputing otherwise. Resolves null when the document does not exist (any more).
+   * recomputing otherwise. `change` may answer null to write nothing (the document as read no
+   * longer calls for the change); the document is then resolved as it is. Resolves null when the
+   * document does not exist (any more).
    */
-  async update(id: string, change: (current: StoredDocument) => DocumentChange | Promise<DocumentChange>, options: DocumentWriteOptions = {}): Promise<StoredDocument | null> {
+  async update(id: string, change: (current: StoredDocument) => DocumentChange | null | Promise<DocumentChange | null>, options: DocumentWriteOptions = {}): Promise<StoredDocument | null> {
     if (!isObjectIdHex(id)) return null;
     let stamp = options.version;
     try {
@@ -140,7 +142,9 @@ export class VersionedRepository {
           read: () => this.findRaw(id),
           decide: async (raw) => {
             if (options.version === undefined) stamp = storedVersionOf(raw);
-            const { set, unset = [] } = await change(this.toStored(raw));
+            const decided = await change(this.toStored(raw));
+            if (!decided) return null;
+            const { set, unset = [] } = decided;
             const update: Doc = { $set: set };
             if (unset.length) update['$unset'] = Object.fromEntries(unset.map((f) => [f, '']));
             return update;
