@@ -1,4 +1,5 @@
-export { redisTargetKind, type RedisTarget } from './lib/redis.target';
+export { redisTargetKind, type RedisTarget, type KeyRelocation, type Companion } from './lib/redis.target';
+export { hashFieldsOf } from './lib/relocating-keyspace';
 export { createRedisBackend, type RedisBackendOptions } from './lib/redis.backend';
 export { createRedisControlStore, type RedisControlStoreOptions } from './lib/redis-control.store';
 export { versionedGet, versionedSet, type VersionedGetOptions, type VersionedSetOptions, type VersionedValue } from './lib/versioned-value';

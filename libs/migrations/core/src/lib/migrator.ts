@@ -28,6 +28,8 @@ export interface MigrationBackend {
   sample(def: MigrationDefinition, size: number): Promise<{ id: string; doc: Doc }[]>;
   /** Optional: the `unexpand` job's step (rollback before contract) restoring the exact pre-migration item; default: core's `unexpandStep`, which drops the added fields. */
   unexpandStep?(def: MigrationDefinition): (item: TargetItem) => Step;
+  /** Optional: the `contract` job's step, for stores where what contract removes is not fields (e.g. an old key beside a moved one); default: core's `contractStep`. */
+  contractStep?(def: MigrationDefinition): (item: TargetItem) => Step;
   /**
    * Optional: drops what only a rollback needs (the undo records); resolves how many records went.
    * Called once a migration is complete, and after a rollback has restored the data.
@@ -504,7 +506,7 @@ export class Migrator {
       case 'verify':
         return verifyStep(def);
       case 'contract':
-        return contractStep(def);
+        return this.options.backend.contractStep?.(def) ?? contractStep(def);
       case 'down':
         return downStep(def);
       case 'unexpand':

@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import { JobTarget, Doc, ItemChange, JobKind, MigrationDefinition, TargetItem, WriteOutcome, targetOf } from '@zdm/migrations-core';
 import { RedisTarget, redisTargetKind } from './redis.target';
 import { CAS_BATCH } from './lua.script';
+import { KeyPage, KeyspaceWalk, keyIndexer, scanPage, walkItems, walkingJobTarget } from './keyspace-walk';
 import { globToRegExp, parseVersionedKey, scanPatternOf, versionedKey } from './key-naming';
-import { decodeValue, encodeValue } from './value.codec';
+import { decodeValue, encodeValue, Versioning } from './value.codec';
 
 /** One stored key of an item, as read. `raw` is null when the key does not exist. */
 export interface Slot {
@@ -27,12 +28,6 @@ export interface KeyspaceOptions {
   maxScanRounds?: number;
 }
 
-/** A page of keys from SCAN; `cursor` null once the walk is over. */
-interface KeyPage {
-  keys: string[];
-  cursor: string | null;
-}
-
 /**
  * The keys of one migration's target and how to read and compare-and-set them.
  *
@@ -41,7 +36,7 @@ interface KeyPage {
  * existing slot, and every slot is compared on write.
  */
 export class RedisKeyspace {
-  readonly target: RedisTarget;
+  readonly target: RedisTarget & { versioning: Versioning };
   private readonly scanPattern: string;
   private readonly baseMatcher: RegExp;
   private readonly maxScanRounds: number;
@@ -51,26 +46,17 @@ export class RedisKeyspace {
     readonly def: MigrationDefinition,
     options: KeyspaceOptions = {},
   ) {
-    this.target = targetOf(def, redisTargetKind);
+    const target = targetOf(def, redisTargetKind);
+    if (target.versioning === 'relocate') throw new Error(`${def.id}: a relocating keyspace is read by RelocatingKeyspace`);
+    this.target = { ...target, versioning: target.versioning };
     this.scanPattern = scanPatternOf(this.target.keyPattern, this.target.versioning);
     this.baseMatcher = globToRegExp(this.target.keyPattern);
     this.maxScanRounds = options.maxScanRounds ?? 8;
   }
 
-  /**
-   * SCANs from `cursor` with `COUNT count`. When the pattern matches few keys, SCAN goes on (up to
-   * `maxScanRounds` calls) until at least half a batch was found or the walk ended.
-   */
-  async scan(cursor: string | null, count: number): Promise<KeyPage> {
-    const keys: string[] = [];
-    let next = cursor ?? '0';
-    for (let round = 0; round < this.maxScanRounds && keys.length < count / 2; round++) {
-      const [cur, found] = await this.redis.scan(next, 'MATCH', this.scanPattern, 'COUNT', count);
-      next = cur;
-      for (const k of found) keys.push(k);
-      if (next === '0') break;
-    }
-    return { keys, cursor: next === '0' ? null : next };
+  /** SCANs from `cursor` with `COUNT count` (see {@link scanPage}). */
+  scan(cursor: string | null, count: number): Promise<KeyPage> {
+    return scanPage(this.redis, this.scanPattern, cursor, count, this.maxScanRounds);
   }
 
   /**
@@ -179,16 +165,7 @@ export class RedisKeyspace {
    */
   async write(changes: ItemChange[], job: JobKind): Promise<WriteOutcome> {
     if (changes.length === 0) return { conflicts: [], rejected: [] };
-    const keys: string[] = [];
-    const index = new Map<string, number>();
-    const keyIndex = (key: string) => {
-      let i = index.get(key);
-      if (i === undefined) {
-        i = keys.push(key);
-        index.set(key, i);
-      }
-      return i;
-    };
+    const { keys, indexOf: keyIndex } = keyIndexer();
     const args: (string | Buffer | number)[] = [];
     for (const change of changes) {
       const { slots, primary } = change.item.cas as RedisCas;
@@ -220,31 +197,22 @@ export class RedisKeyspace {
     return ops;
   }
 
+  private walk(job: JobKind): KeyspaceWalk {
+    return {
+      scan: (cursor, count) => this.scan(cursor, count),
+      read: (keys) => this.readKeys(keys, job),
+      write: (changes) => this.write(changes, job),
+      reread: (ids) => this.readIds(ids, job),
+    };
+  }
+
   /** Walks every item of the target, page by page. */
-  async *items(job: JobKind, pageSize = 5000): AsyncGenerator<TargetItem[]> {
-    let cursor: string | null = null;
-    do {
-      const page: KeyPage = await this.scan(cursor, pageSize);
-      cursor = page.cursor;
-      if (page.keys.length) yield await this.readKeys(page.keys, job);
-    } while (cursor !== null);
+  items(job: JobKind, pageSize = 5000): AsyncGenerator<TargetItem[]> {
+    return walkItems(this.walk(job), pageSize);
   }
 
   /** The port the core runner drives for one job. `remaining` says which items the job still has to touch. */
   jobTarget(job: JobKind, remaining: (item: TargetItem) => boolean): JobTarget {
-    return {
-      countRemaining: async () => {
-        // SCAN may return a key twice; count each id once.
-        const ids = new Set<string>();
-        for await (const page of this.items(job)) for (const item of page) if (remaining(item)) ids.add(item.id);
-        return ids.size;
-      },
-      readBatch: async (cursor, limit) => {
-        const page = await this.scan(cursor, limit);
-        return { items: await this.readKeys(page.keys, job), cursor: page.cursor, done: page.cursor === null };
-      },
-      writeBatch: (changes) => this.write(changes, job),
-      reread: (ids) => this.readIds(ids, job),
-    };
+    return walkingJobTarget(this.walk(job), remaining);
   }
 }

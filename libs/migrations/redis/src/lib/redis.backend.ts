@@ -12,8 +12,10 @@ import {
   TargetItem,
   targetKindProblems,
   unexpandStep,
+  contractStep,
 } from '@zdm/migrations-core';
 import { KeyspaceOptions, RedisCas, RedisKeyspace } from './keyspace.target';
+import { RelocatingKeyspace, oldKeyLeft, relocateContractStep, relocateUnexpandStep } from './relocating-keyspace';
 import { createRedisControlStore } from './redis-control.store';
 import { redisTargetKind } from './redis.target';
 
@@ -29,7 +31,10 @@ export interface RedisBackendOptions extends KeyspaceOptions {
   registry?: MigrationRegistry;
 }
 
-const hasOldFields = (def: MigrationDefinition, item: TargetItem) => (def.removedFields ?? []).some((f) => f in item.doc);
+/** Whether contract still has to touch an item at `to`: a removed field, or (relocate) its old key. */
+const hasOldFields = (def: MigrationDefinition, item: TargetItem) => (def.removedFields ?? []).some((f) => f in item.doc) || oldKeyLeft(def, item);
+
+const relocates = (def: MigrationDefinition) => def.target.kind === redisTargetKind.kind && def.target['versioning'] === 'relocate';
 
 /** Which items each job still has to touch; undecodable values count until they are fixed. */
 function remainingFor(def: MigrationDefinition, job: JobKind): (item: TargetItem) => boolean {
@@ -59,7 +64,7 @@ export function createRedisBackend(options: RedisBackendOptions): MigrationBacke
   const problems = options.registry ? targetKindProblems(options.registry.all(), redisTargetKind) : [];
   if (problems.length) throw new MigrationDefinitionError(problems);
   const store = options.store ?? createRedisControlStore(redis, { prefix: options.controlPrefix ?? 'zdm:' });
-  const keyspace = (def: MigrationDefinition) => new RedisKeyspace(redis, def, options);
+  const keyspace = (def: MigrationDefinition) => (relocates(def) ? new RelocatingKeyspace(redis, def, options) : new RedisKeyspace(redis, def, options));
 
   return {
     store,
@@ -88,7 +93,10 @@ export function createRedisBackend(options: RedisBackendOptions): MigrationBacke
       return [...found].map(([id, doc]) => ({ id, doc }));
     },
     unexpandStep(def) {
-      return redisUnexpandStep(def);
+      return relocates(def) ? relocateUnexpandStep(def) : redisUnexpandStep(def);
+    },
+    contractStep(def) {
+      return relocates(def) ? relocateContractStep(def) : contractStep(def);
     },
   };
 }

@@ -9,8 +9,22 @@ describe('redis targets', () => {
     expect(redisTargetKind.problems({ kind: 'redis', keyPattern: 's:*', versioning: 'key-name' })).toEqual([]);
     expect(redisTargetKind.problems({ kind: 'redis', keyPattern: '', versioning: 'values' })).toEqual([
       'target.keyPattern is required',
-      'target.versioning must be "value" or "key-name", got "values"',
+      'target.versioning must be "value", "key-name" or "relocate", got "values"',
     ]);
+  });
+
+  it('need a relocation, with its pattern, key functions and type, when they relocate', () => {
+    const relocation = { keyPattern: 'n:{*}:*', type: 'hash', keyOf: () => 'n:{u}:1', oldKeyOf: () => null };
+    expect(redisTargetKind.problems({ kind: 'redis', keyPattern: 's:*', versioning: 'relocate', relocation })).toEqual([]);
+    expect(redisTargetKind.problems({ kind: 'redis', keyPattern: 's:*', versioning: 'relocate' })).toEqual(['target.relocation is required with versioning "relocate"']);
+    expect(redisTargetKind.problems({ kind: 'redis', keyPattern: 's:*', versioning: 'relocate', relocation: { keyPattern: 's:*', type: 'list', companions: [] } })).toEqual([
+      'target.relocation.keyPattern must differ from target.keyPattern',
+      'target.relocation.keyOf must be a function',
+      'target.relocation.oldKeyOf must be a function',
+      'target.relocation.type must be "hash" or "string", got "list"',
+      'target.relocation.companions must be a function',
+    ]);
+    expect(redisTargetKind.problems({ kind: 'redis', keyPattern: 's:*', versioning: 'value', relocation })).toEqual(['target.relocation is only read with versioning "relocate"']);
   });
 
   it('are checked when the backend is created, so a bad one fails at startup naming the migration', () => {

@@ -5,8 +5,8 @@ import type { RedisTarget } from './redis.target';
 /** A stored value read back: the document and its version, or why it cannot be read. */
 export type DecodedValue = { ok: true; doc: Doc; version: number } | { ok: false; reason: string };
 
-/** Where the version of a value is carried; see {@link RedisTarget.versioning}. */
-export type Versioning = RedisTarget['versioning'];
+/** Where the version of a value is carried; see {@link RedisTarget.versioning} (a relocated value is read as in `key-name`: its key says the version). */
+export type Versioning = Exclude<RedisTarget['versioning'], 'relocate'>;
 
 const VERSION_FIELD = '_v';
 

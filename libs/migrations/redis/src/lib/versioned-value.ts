@@ -3,7 +3,7 @@ import { Doc, MigrationDefinition, MigrationRegistry, targetOf } from '@zdm/migr
 import { RedisTarget, redisTargetKind } from './redis.target';
 import { LuaScript } from './lua.script';
 import { globToRegExp, versionedKey } from './key-naming';
-import { decodeValue, encodeValue } from './value.codec';
+import { decodeValue, encodeValue, Versioning } from './value.codec';
 
 /** Which registered keyspace a key belongs to. */
 interface KeyspaceOptions {
@@ -42,7 +42,7 @@ export interface VersionedValue<T extends Doc = Doc> {
   key: string;
 }
 
-function keyspaceOf(key: string, { registry, keyPattern }: KeyspaceOptions): { target: RedisTarget; chain: MigrationDefinition[] } {
+function keyspaceOf(key: string, { registry, keyPattern }: KeyspaceOptions): { target: RedisTarget & { versioning: Versioning }; chain: MigrationDefinition[] } {
   const matches = [...registry.chains()].filter(([name, chain]) => {
     const target = chain[0].target;
     return target.kind === 'redis' && (keyPattern ? name === keyPattern : globToRegExp(name).test(key));
@@ -52,7 +52,9 @@ function keyspaceOf(key: string, { registry, keyPattern }: KeyspaceOptions): { t
     throw new Error(matches.length ? `${key} matches several key patterns (${names}); pass keyPattern` : `no registered redis migration has a key pattern matching ${key}`);
   }
   const [, chain] = matches[0];
-  return { target: targetOf(chain[0], redisTargetKind), chain };
+  const target = targetOf(chain[0], redisTargetKind);
+  if (target.versioning === 'relocate') throw new Error(`${key}: ${chain[0].id} relocates its keys; read and write them where target.relocation names them`);
+  return { target: { ...target, versioning: target.versioning }, chain };
 }
 
 /** Versions whose keys are looked at in key-name mode, newest first; one past `upTo` to notice newer writers. */
