@@ -12,6 +12,7 @@ export * from './lib/backfill-runner';
 export * from './lib/job-steps';
 export * from './lib/phase-machine';
 export * from './lib/migrator';
+export * from './lib/routed-backend';
 export * from './lib/jobs';
 export * from './lib/flag-rollout';
 export * from './lib/orchestrator';

@@ -1,4 +1,4 @@
-import { HttpServiceSchemas, MigrationDefinition, MigrationRegistry, ZdmConfig, ZdmConnection, defineConfig } from '@zdm/migrations-core';
+import { ControlStore, HttpServiceSchemas, MigrationBackend, MigrationDefinition, MigrationRegistry, ZdmConfig, ZdmConnection, defineConfig, routeByTargetKind } from '@zdm/migrations-core';
 import { createMongoBackend } from '@zdm/migrations-mongo';
 import mongoose, { mongo } from 'mongoose';
 import { UnleashFlagAdmin } from '../flags/unleash-admin.client';
@@ -16,6 +16,12 @@ export interface MongoZdmService {
    * their schema endpoints answer the gates. A service without a URL holds its gates, saying so.
    */
   schemaUrls?: (env: NodeJS.ProcessEnv) => Record<string, string>;
+  /**
+   * The service's other stores holding migrated data (e.g. sessions in Redis), opened from `env`:
+   * a backend per target kind, each built over `store` (the control store in MongoDB), and how to
+   * close them. Migrations then go to the backend of their target's kind.
+   */
+  otherStores?: (env: NodeJS.ProcessEnv, store: ControlStore) => Promise<{ backends: Record<string, MigrationBackend>; close(): Promise<void> }>;
 }
 
 /**
@@ -24,7 +30,7 @@ export interface MongoZdmService {
  * Admin API from `UNLEASH_URL` + `UNLEASH_ADMIN_TOKEN` (without them phase changes only record the
  * flags in the audit log). A missing variable is named, never defaulted to somewhere.
  */
-export function mongoZdmConfig({ service, migrations, registry, schemaUrls }: MongoZdmService): { config: ZdmConfig; connect(env?: NodeJS.ProcessEnv): Promise<ZdmConnection> } {
+export function mongoZdmConfig({ service, migrations, registry, schemaUrls, otherStores }: MongoZdmService): { config: ZdmConfig; connect(env?: NodeJS.ProcessEnv): Promise<ZdmConnection> } {
   const required = (name: string, env: NodeJS.ProcessEnv): string => {
     const value = env[name]?.trim();
     if (!value) throw new Error(`${name} is required by the ${service} zdm config`);
@@ -35,11 +41,19 @@ export function mongoZdmConfig({ service, migrations, registry, schemaUrls }: Mo
     const unleashUrl = env['UNLEASH_URL']?.trim();
     const flags = unleashUrl ? new UnleashFlagAdmin({ url: unleashUrl, token: required('UNLEASH_ADMIN_TOKEN', env) }) : undefined;
     const connection = await mongoose.createConnection(url, { dbName: env['MONGO_DB']?.trim() || service, serverSelectionTimeoutMS: 5_000 }).asPromise();
+    const mongoBackend = createMongoBackend({ db: connection.db as mongo.Db, registry });
+    const others = await otherStores?.(env, mongoBackend.store).catch(async (err: unknown) => {
+      await connection.close();
+      throw err;
+    });
     return {
-      backend: createMongoBackend({ db: connection.db as mongo.Db, registry }),
+      backend: others ? routeByTargetKind(mongoBackend.store, { ...others.backends, mongo: mongoBackend }) : mongoBackend,
       flags,
       schemas: schemaUrls ? new HttpServiceSchemas({ urls: schemaUrls(env) }) : undefined,
-      close: () => connection.close(),
+      close: async () => {
+        await others?.close();
+        await connection.close();
+      },
     };
   };
   return { config: defineConfig({ service, migrations, connect: () => connect() }), connect };
