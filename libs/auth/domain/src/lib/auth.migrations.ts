@@ -1,5 +1,6 @@
 import { Doc, MigrationDefinition, MigrationRegistry, VerifyResult } from '@zdm/migrations-core';
 import { parsePasswordHash } from './password-hash';
+import { SESSIONS_TARGET, sessionKeyspaceMigration } from './session-keyspace';
 
 /** The service name migrations, heartbeats and gates use. */
 export const AUTH_SERVICE = 'auth-hub';
@@ -53,15 +54,31 @@ export const passwordHashMigration: MigrationDefinition = {
   addedFields: ['passwordHashedAt'],
 };
 
-/** Every migration this build of the auth hub knows, registered explicitly, in order. */
-export const authMigrations: readonly MigrationDefinition[] = [passwordHashMigration];
+/** Where the auth hub's data lives in a deployment: its Redis key prefix (REDIS_PREFIX). */
+export interface AuthDataOptions {
+  /** Prepended to every Redis key; default none. */
+  redisPrefix?: string;
+}
 
-/** The validated registry of {@link authMigrations}; throws at startup if the chain is broken. */
-export function authRegistry(): MigrationRegistry {
-  return MigrationRegistry.create(authMigrations);
+/** Every migration this build of the auth hub knows, registered explicitly, in order, for a deployment's keys. */
+export function authMigrationsFor(options: AuthDataOptions = {}): MigrationDefinition[] {
+  return [passwordHashMigration, sessionKeyspaceMigration(options.redisPrefix ?? '')];
+}
+
+/** The migrations of a deployment without a Redis key prefix. */
+export const authMigrations: readonly MigrationDefinition[] = authMigrationsFor();
+
+/** The validated registry of {@link authMigrationsFor}; throws at startup if the chain is broken. */
+export function authRegistry(options: AuthDataOptions = {}): MigrationRegistry {
+  return MigrationRegistry.create(authMigrationsFor(options));
 }
 
 /** The user document versions this build reads: from v1 up to the last registered step. */
 export function usersReadRange(registry: MigrationRegistry): { readMin: number; readMax: number } {
   return { readMin: 1, readMax: registry.latestVersion(USERS_COLLECTION) };
+}
+
+/** The session shapes this build reads: v1 (`session:<sid>`) up to the last registered step. */
+export function sessionsReadRange(registry: MigrationRegistry): { readMin: number; readMax: number } {
+  return { readMin: 1, readMax: registry.latestVersion(SESSIONS_TARGET) };
 }
