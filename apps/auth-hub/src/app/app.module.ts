@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AUTH_SERVICE, authRegistry, USERS_COLLECTION, usersReadRange } from '@zdm/auth-domain';
+import { AUTH_SERVICE, authRegistry, SESSIONS_TARGET, sessionsReadRange, USERS_COLLECTION, usersReadRange } from '@zdm/auth-domain';
 import { AuthGuardModule } from '@zdm/auth-guard';
 import { MigrationsModule, MONGO_CONNECTION, MongoDatabaseModule, mongoMigrationsOptions } from '@zdm/migrations-nest';
 import { SERVICE_CONFIG, ServiceConfig, ServiceDefaultsModule } from '@zdm/service-defaults';
@@ -12,8 +12,6 @@ import { authHubConfig } from './auth-hub.config';
 import { RedisModule } from './redis.module';
 import { authHubServiceOptions } from './service-options';
 
-const registry = authRegistry();
-
 @Module({
   imports: [
     ServiceDefaultsModule.forRoot({ config: authHubConfig }),
@@ -21,13 +19,16 @@ const registry = authRegistry();
     RedisModule,
     MigrationsModule.forRootAsync({
       inject: [SERVICE_CONFIG, MONGO_CONNECTION],
-      useFactory: (config: ServiceConfig<typeof authHubConfig>, connection: Connection) =>
-        mongoMigrationsOptions(config, connection, {
+      useFactory: (config: ServiceConfig<typeof authHubConfig>, connection: Connection) => {
+        // Session keys carry the deployment's prefix, so the registry is built from the config.
+        const registry = authRegistry({ redisPrefix: config.REDIS_PREFIX });
+        return mongoMigrationsOptions(config, connection, {
           service: AUTH_SERVICE,
           registry,
-          targets: { [USERS_COLLECTION]: usersReadRange(registry) },
+          targets: { [USERS_COLLECTION]: usersReadRange(registry), [SESSIONS_TARGET]: sessionsReadRange(registry) },
           apiVersion: authHubServiceOptions.version,
-        }),
+        });
+      },
     }),
     KeysModule,
     // The hub checks its own access tokens (logout) with the public keys of its ring, through the same guard every service uses.

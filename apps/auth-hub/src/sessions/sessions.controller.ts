@@ -40,7 +40,7 @@ export class SessionsController {
   @ApiOperation({ summary: "Log out: end the access token's session (its refresh token stops working; the access token itself lives until it expires)" })
   @ApiNoContentResponse()
   logout(@Req() req: AuthenticatedRequest): Promise<void> {
-    return this.sessions.logout(req.auth.sid);
+    return this.sessions.logout(req.auth.sid, req.auth.sub);
   }
 
   @Delete()

@@ -50,7 +50,7 @@ export class SessionsService {
       const decision = decideRefresh(read.record, presented, hashRefreshToken(next), Date.now());
       if (decision.kind === 'unknown') throw new UnauthorizedException(INVALID_REFRESH);
       if (decision.kind === 'reuse') {
-        await answerFromRedis(() => this.sessions.revoke(sid));
+        await answerFromRedis(() => this.sessions.revoke(sid, read.record.userId));
         this.log.warn(`session ${sid}: a refresh token was used twice; the session (user ${read.record.userId}) is revoked`);
         throw new UnauthorizedException('the refresh token was already used; the session is revoked, log in again');
       }
@@ -62,9 +62,9 @@ export class SessionsService {
     throw new UnauthorizedException(INVALID_REFRESH);
   }
 
-  /** Ends one session (idempotent: an ended session stays ended). */
-  async logout(sid: string): Promise<void> {
-    await answerFromRedis(() => this.sessions.revoke(sid));
+  /** Ends one session of `userId` (idempotent: an ended session stays ended). */
+  async logout(sid: string, userId: string): Promise<void> {
+    await answerFromRedis(() => this.sessions.revoke(sid, userId));
   }
 
   /** Ends every session of the user; how many there were. */

@@ -39,7 +39,7 @@ describe('auth.password-hash: v1 hashes upgraded at login, the rest expired by a
     await seen(flagsForPhase(passwordHashMigration, to));
   };
   /** `zdm --config apps/auth-hub/zdm.config.ts --json --actor ops@example <args>`, as its own process. */
-  const zdm = (...args: string[]) => zdmProcess(ROOT, 'apps/auth-hub/zdm.config.ts', { MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName })('--actor', 'ops@example', ...args);
+  const zdm = (...args: string[]) => zdmProcess(ROOT, 'apps/auth-hub/zdm.config.ts', { MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, REDIS_URL: services.redis.url, REDIS_PREFIX: services.redisPrefix })('--actor', 'ops@example', ...args);
 
   beforeAll(async () => {
     db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();

@@ -7,7 +7,7 @@ const FAST = { logN: 10, r: 8, p: 1 };
 describe('auth.password-hash (users v1 -> v2)', () => {
   it('is registered, lazy-only, and makes this build read users v1..v2', () => {
     const registry = authRegistry();
-    expect(registry.all().map((d) => d.id)).toEqual(['auth.password-hash']);
+    expect(registry.all().map((d) => d.id)).toEqual(['auth.password-hash', 'auth.session-keyspace']);
     expect(passwordHashMigration.strategy).toMatchObject({ kind: 'lazy-only', upgradedWhen: "at the user's next successful login" });
     expect(phasesOf(passwordHashMigration)).toEqual(['pending', 'expand', 'backfill', 'verify', 'complete']);
     expect(usersReadRange(registry)).toEqual({ readMin: 1, readMax: 2 });

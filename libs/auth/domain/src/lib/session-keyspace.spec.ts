@@ -43,7 +43,7 @@ describe('the session keyspace, v1 -> v2', () => {
 
   it('is registered by the hub, with the deployment prefix in its key patterns and a prefix-free target name', () => {
     const registry: MigrationRegistry = authRegistry({ redisPrefix: 'p:' });
-    const [def] = registry.all();
+    const def = registry.get('auth.session-keyspace');
     expect(def.target).toMatchObject({ kind: 'redis', name: 'sessions', keyPattern: 'p:session:*', versioning: 'relocate' });
     expect(sessionsReadRange(registry)).toEqual({ readMin: 1, readMax: 2 });
     expect(sessionsReadRange(authRegistry())).toEqual({ readMin: 1, readMax: 2 });
