@@ -44,8 +44,8 @@ describe('a relocate migration: JSON strings moved to hashes under new names, wi
   }
 
   it('moves every value to its new key as a hash with its TTL (within 1 s), adds index members and pointers, keeps the old keys, and a second run writes nothing', async () => {
-    const { keys, def, backend, migrator } = setup();
-    const expiries = await seedTokens(redis, keys.old('').slice(0, -2), KEYS);
+    const { prefix, keys, def, backend, migrator } = setup();
+    const expiries = await seedTokens(redis, prefix, KEYS);
     const before = await redis.get(keys.old(7));
     expect(await backend.counts(def)).toEqual({ belowTarget: KEYS, withOldFields: 0, quarantined: 0 });
 

@@ -75,27 +75,21 @@ export function relocationMigration(prefix: string, options: { reversible?: bool
 export const tokenV1 = (i: number): TokenV1 => ({ owner: `u${i % 17}`, n: i, tags: [`t${i % 3}`, 'x'] });
 
 /**
- * Stores `count` v1 tokens as JSON strings: every 170th (all owned by u0) without expiry, the others expiring in
- * 300..600 s. Returns each key's absolute expiry in ms (-1 without expiry).
+ * Stores `count` v1 tokens as JSON strings: every 170th (all owned by u0) without expiry, the
+ * others expiring in 300..600 s. Returns each key's absolute expiry in ms (-1 without expiry), as
+ * the server holds it once seeded (read back with PTTL).
  */
 export async function seedTokens(redis: Redis, prefix: string, count: number): Promise<Map<string, number>> {
-  const keys = relocatedKeys(prefix);
-  const expiries = new Map<string, number>();
+  const keys = Array.from({ length: count }, (_v, i) => relocatedKeys(prefix).old(i));
   const pipeline = redis.pipeline();
-  const now = Date.now();
-  for (let i = 0; i < count; i++) {
-    const key = keys.old(i);
-    if (i % 170 === 0) {
-      pipeline.set(key, JSON.stringify(tokenV1(i)));
-      expiries.set(key, -1);
-    } else {
-      const ttl = 300_000 + ((i * 7919) % 300_000);
-      pipeline.set(key, JSON.stringify(tokenV1(i)), 'PX', ttl);
-      expiries.set(key, now + ttl);
-    }
-  }
+  keys.forEach((key, i) => {
+    if (i % 170 === 0) pipeline.set(key, JSON.stringify(tokenV1(i)));
+    else pipeline.set(key, JSON.stringify(tokenV1(i)), 'PX', 300_000 + ((i * 7919) % 300_000));
+  });
   await pipeline.exec();
-  return expiries;
+  const pttls = (await redis.pipeline(keys.map((k) => ['pttl', k])).exec()) ?? [];
+  const now = Date.now();
+  return new Map(keys.map((k, i) => [k, Number(pttls[i]?.[1]) === -1 ? -1 : now + Number(pttls[i]?.[1])]));
 }
 
 /** The largest distance (ms) between each key's expiry now and `expiries` (a key without expiry must stay without; a missing one counts as Infinity). */

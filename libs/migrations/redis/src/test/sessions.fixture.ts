@@ -21,26 +21,29 @@ export const sessionV1 = (i: number): SessionV1 => ({ firstName: `f${i}`, lastNa
 
 /**
  * Stores `count` v1 sessions as JSON strings. Every tenth key has no expiry, the others expire in
- * 300..600 s. Returns each key's absolute expiry in ms (-1 without expiry).
+ * 300..600 s. Returns each key's absolute expiry in ms (-1 without expiry), as the server holds it
+ * once seeded (read back with PTTL: on a loaded machine a pipeline reaches the server seconds after
+ * it was built).
  */
 export async function seedSessions(redis: Redis, prefix: string, count: number): Promise<Map<string, number>> {
   const expiries = new Map<string, number>();
   for (let start = 0; start < count; start += 5000) {
     const pipeline = redis.pipeline();
-    const now = Date.now();
+    const keys: string[] = [];
     for (let i = start; i < Math.min(count, start + 5000); i++) {
       const key = sessionKey(prefix, i);
       const value = JSON.stringify(sessionV1(i));
-      if (i % 10 === 0) {
-        pipeline.set(key, value);
-        expiries.set(key, -1);
-      } else {
-        const ttl = 300_000 + ((i * 7919) % 300_000);
-        pipeline.set(key, value, 'PX', ttl);
-        expiries.set(key, now + ttl);
-      }
+      keys.push(key);
+      if (i % 10 === 0) pipeline.set(key, value);
+      else pipeline.set(key, value, 'PX', 300_000 + ((i * 7919) % 300_000));
     }
     await pipeline.exec();
+    const pttls = (await redis.pipeline(keys.map((k) => ['pttl', k])).exec()) ?? [];
+    const now = Date.now();
+    keys.forEach((k, i) => {
+      const pttl = Number(pttls[i]?.[1]);
+      expiries.set(k, pttl === -1 ? -1 : now + pttl);
+    });
   }
   return expiries;
 }
