@@ -1,50 +1,25 @@
 import { Controller, Get, Module, Req } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { integrationServices, startServiceApp, startServiceProcess, stopServiceProcess, waitFor, type ServiceProcess } from '@zdm/dev-services';
+import { integrationServices, startServiceApp, stopServiceProcess, waitFor, type ServiceProcess } from '@zdm/dev-services';
 import { InstanceFacts, ServiceDefaultsModule } from '@zdm/service-defaults';
-import { generateKeyPairSync } from 'node:crypto';
-import path from 'node:path';
 import request from 'supertest';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from './access-token';
 import { ACCESS_TOKEN_VERIFIER, type AuthenticatedRequest } from './access-token.guard';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { AuthGuardModule } from './auth-guard.module';
+import { loginAtHub, startAuthHubProcess } from './auth-hub.process';
 import { JWKS_KIDS_FACT } from './key-set.facts';
 import { RequiresAccessToken, withBearerScheme } from './openapi';
 
 jest.setTimeout(180_000);
 
 const services = integrationServices(['mongo', 'redis']);
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 
 /** The auth hub of this tree as its own process, with a key generated now. */
-function startHub(name: string): Promise<ServiceProcess> {
-  return startServiceProcess({
-    name,
-    command: path.join(ROOT, 'node_modules', '.bin', 'node'),
-    args: ['-r', '@swc-node/register', 'apps/auth-hub/src/main.ts'],
-    cwd: ROOT,
-    env: {
-      SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json'),
-      MONGO_URL: services.mongo.url,
-      MONGO_DB: `${services.mongoDbName}_${name}`.slice(0, 63),
-      REDIS_URL: services.redis.url,
-      REDIS_PREFIX: `${services.redisPrefix}${name}:`,
-      SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      SCRYPT_LOG_N: '10',
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-    },
-  });
-}
+const startHub = (name: string): Promise<ServiceProcess> => startAuthHubProcess(name, services);
 
 /** Logs a fresh user in at `hub` and returns the access token. */
-async function accessToken(hub: ServiceProcess, email: string): Promise<string> {
-  const post = (p: string, body: unknown) => fetch(`${hub.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const password = 'correct horse battery';
-  expect((await post('/users', { email, password })).status).toBe(201);
-  return ((await (await post('/sessions', { email, password })).json()) as { accessToken: string }).accessToken;
-}
+const accessToken = (hub: ServiceProcess, email: string): Promise<string> => loginAtHub(hub.url, email);
 
 @Controller('orders')
 class ProtectedController {
