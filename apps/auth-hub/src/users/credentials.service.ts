@@ -1,5 +1,5 @@
 import { ForbiddenException, Injectable, Logger, OnApplicationBootstrap, UnauthorizedException } from '@nestjs/common';
-import { hashPassword, needsRehash, verifyPassword } from '@zdm/auth-domain';
+import { hashPassword, needsRehash, parsePasswordHash, verifyPassword } from '@zdm/auth-domain';
 import { UsersRepository, type StoredUser } from '@zdm/auth-data-access';
 import { answerFromStore } from '@zdm/migrations-nest';
 import { randomBytes } from 'node:crypto';
@@ -38,12 +38,30 @@ export class CredentialsService implements OnApplicationBootstrap {
   async check(email: string, password: string): Promise<StoredUser> {
     const user = await answerFromStore(() => this.users.findByEmail(email));
     const stored = typeof user?.doc['passwordHash'] === 'string' ? user.doc['passwordHash'] : undefined;
+    const writeVersion = this.hashing.writeVersion();
     // Unknown addresses cost what a user written now costs: new users and upgraded ones.
-    const matches = await verifyPassword(password, stored ?? this.dummyFor(this.hashing.writeVersion()));
+    const checked = stored ?? this.dummyFor(writeVersion);
+    const matches = await verifyPassword(password, checked);
+    if (!user || !stored || !matches) await this.evenOutFailure(checked, writeVersion);
     if (user?.doc['passwordResetRequired'] === true) throw new ForbiddenException(PASSWORD_RESET_REQUIRED);
     if (!user || !stored || !matches) throw new UnauthorizedException(WRONG_CREDENTIALS);
     await this.upgrade(user, stored, password);
     return user;
+  }
+
+  /**
+   * While users are written at v2, stored hashes have two costs (v1 users not upgraded yet, v2
+   * users), so a failed check would tell by its time which kind of account an address has, or
+   * that it has none. Every failure therefore also runs the KDF at each cost up to the write
+   * version that `checked` did not have, against a dummy hash: unknown address, wrong password
+   * for a v1 user and wrong password for a v2 user all cost one v1 and one v2 hash. At v1 nothing
+   * is added (one cost only).
+   */
+  private async evenOutFailure(checked: string, writeVersion: number): Promise<void> {
+    const spent = parsePasswordHash(checked).params.logN;
+    for (let version = 1; version <= Math.min(writeVersion, 2); version++) {
+      if (this.hashing.paramsFor(version).logN !== spent) await verifyPassword('', this.dummyFor(version));
+    }
   }
 
   /**

@@ -18,9 +18,12 @@ const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const who = { actor: 'password-hash.phases.int-spec', reason: 'phase test' };
 const id = PASSWORD_HASH_MIGRATION;
 const PASSWORD = 'correct horse battery';
-/** Cheap costs keep the suite quick; v2's is higher than v1's, as in production (2^15 -> 2^17). */
+/** Cheap costs keep the suite quick; v2's is 16 times v1's (production: 4 times, 2^15 -> 2^17), so a timing difference shows. */
 const V1_LOG_N = 10;
-const V2_LOG_N = 12;
+const V2_LOG_N = 14;
+/** Rounds of the failed-login timing comparison. */
+const ROUNDS = 25;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 describe('auth.password-hash: v1 hashes upgraded at login, the rest expired by an operator, on FerretDB with Unleash', () => {
   let app: NestExpressApplication;
@@ -46,7 +49,7 @@ describe('auth.password-hash: v1 hashes upgraded at login, the rest expired by a
     ({ migrator, store, admin } = await operatorFor(db.db as mongo.Db, services.unleash, authMigrations));
     app = await startAuthHubApp(
       followingUnleash(services.unleash, {
-        ...authHubEnv(services, { SCRYPT_LOG_N: String(V1_LOG_N), SCRYPT_V2_LOG_N: String(V2_LOG_N) }),
+        ...authHubEnv(services, { SCRYPT_LOG_N: String(V1_LOG_N), SCRYPT_V2_LOG_N: String(V2_LOG_N), LOGIN_ATTEMPTS_PER_ACCOUNT: '100000', LOGIN_ATTEMPTS_PER_IP: '100000' }),
         INSTANCE_ID: 'auth-hub-green-1',
         BUILD: 'green',
       }),
@@ -107,6 +110,28 @@ describe('auth.password-hash: v1 hashes upgraded at login, the rest expired by a
     const erin = await raw('erin@example.com');
     expect(erin).toMatchObject({ _v: 2, passwordHashedAt: expect.any(Date) });
     expect(logNOf(erin)).toBe(V2_LOG_N);
+  });
+
+  it(`answers a failed login in about the same time for an unknown address, a v1 user and a v2 user while both costs are live (${ROUNDS} rounds)`, async () => {
+    const time = async (email: string) => {
+      const start = process.hrtime.bigint();
+      await login(email, 'wrong password!').expect(401);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    const classes = { unknown: 'nobody@example.com', v1: 'carol@example.com', v2: 'alice@example.com' };
+    const times: Record<string, number[]> = { unknown: [], v1: [], v2: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order, so that none always meets a warmer cache.
+      const order = Object.keys(classes).map((_, i, all) => all[(i + round) % all.length]) as (keyof typeof classes)[];
+      for (const name of order) times[name].push(await time(classes[name]));
+    }
+    const medians = Object.fromEntries(Object.entries(times).map(([name, list]) => [name, median(list)]));
+    console.info(`[auth-hub timing] failed logins at scrypt 2^${V1_LOG_N} (v1) and 2^${V2_LOG_N} (v2), ${ROUNDS} rounds: median ${Object.entries(medians).map(([n, m]) => `${n} ${m.toFixed(1)} ms`).join(', ')}`);
+    // Without the padding a v1 user's failure costs 1/16 of the others' KDF work (0.27 of the unknown address's time, measured).
+    for (const name of ['v1', 'v2']) {
+      expect(medians[name] / medians['unknown']).toBeGreaterThan(0.67);
+      expect(medians[name] / medians['unknown']).toBeLessThan(1.5);
+    }
   });
 
   it('never leaves backfill while v1 hashes remain: the gate names them and zdm status counts them', async () => {
