@@ -146,4 +146,31 @@ describe('nginx in front of the services\' instances (real nginx)', () => {
     expect(lb.servers('customers')).toEqual(servers([customersBlue.port]));
     await expect(lb.setUpstream('payments', servers([ordersGreen.port]), 'none')).rejects.toThrow('no upstream payments');
   });
+
+  it('serves the auth hub under /auth, without the prefix, writes never sent twice; without an auth-hub upstream /auth answers 502', async () => {
+    const seen: string[] = [];
+    const hub = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume().on('end', () => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'text/plain' }).end('auth-hub'));
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => hub.close(() => resolve())));
+    const customers = await upstream('customers');
+    closers.push(customers.close);
+    const without = await start([customers.port]);
+    expect((await call(`${without.url}/auth/sessions`, 'POST')).status).toBe(502);
+    const lb = await NginxLoadBalancer.start({
+      supervisor,
+      prefix: path.join(dir, 'nginx-auth'),
+      host: '127.0.0.1',
+      port: await freePort(),
+      upstreams: { customers: servers([customers.port]), 'auth-hub': servers([(hub.address() as net.AddressInfo).port]) },
+      note: 'test',
+    });
+    closers.push(() => lb.stop());
+    expect(await call(`${lb.url}/auth/sessions/refresh`, 'POST')).toEqual({ status: 201, body: 'auth-hub' });
+    expect(await call(`${lb.url}/auth/.well-known/jwks.json`, 'GET')).toEqual({ status: 200, body: 'auth-hub' });
+    expect((await call(`${lb.url}/customers/1`, 'GET')).body).toBe('customers');
+    expect(seen).toEqual(['POST /sessions/refresh', 'GET /.well-known/jwks.json']);
+  });
 });
