@@ -13,13 +13,13 @@ const deadline = new Date('2026-03-01T00:00:00Z');
 const afterDeadline = new Date('2026-03-02T00:00:00Z');
 
 /** N customers with v1 PIN hashes, a migrator, and a fleet that follows the flags and writes v2 once write-new is on. */
-function setup(expire = def) {
+function setup(expire = def, leaseTtlMs?: number) {
   const collection = new InMemoryCollection();
   for (let i = 0; i < N; i++) collection.insert(docId(i), { ...customer(i), pin: `v1:${i}` });
-  const hooks: { beforeWrite?: () => void } = {};
+  const hooks: { beforeWrite?: () => void | Promise<void> } = {};
   const backend = createInMemoryBackend(collection, { hooks: { backfill: { beforeWrite: () => hooks.beforeWrite?.() } } });
   const fleet = simulatedFleet(expire);
-  const migrator = new Migrator({ registry: MigrationRegistry.create([expire]), backend, flags: fleet.flags, owner: 'runner-1' });
+  const migrator = new Migrator({ registry: MigrationRegistry.create([expire]), backend, flags: fleet.flags, owner: 'runner-1', leaseTtlMs });
   /** The service upgrading customer `i` at the use of its PIN. */
   const use = (i: number) => collection.appWrite(docId(i), { ...customer(i), pin: `v2:${i}`, pinHashedAt: '2026-02-01' }, 2);
   async function driveTo(target: Phase) {
@@ -118,5 +118,14 @@ describe('a lazy-only migration in the migrator', () => {
     expect(result).toMatchObject({ expired: N - 1, remaining: 1 });
     expect(collection.get(docId(4))).toMatchObject({ version: 1, doc: { pin: 'v1:4' } });
     await expect(migrator.advance(id, ops)).rejects.toThrow(GateRefusedError);
+  });
+
+  it('renews its lease batch by batch, so an expiry that outlasts one lease lifetime still finishes', async () => {
+    const { migrator, driveTo, hooks } = setup(def, 200);
+    await driveTo('backfill');
+    // 4 batches of 3, each 80 ms: 320 ms in all, past 0.8 of the 200 ms lease.
+    hooks.beforeWrite = () => new Promise((resolve) => setTimeout(resolve, 80));
+    const result = await migrator.expireLazy(id, { before: deadline, now: afterDeadline, batchSize: 3 }, ops);
+    expect(result).toMatchObject({ expired: N, remaining: 0 });
   });
 });

@@ -79,6 +79,8 @@ export interface LazyExpireOptions {
   dryRun?: boolean;
   /** Now, for the deadline check. Default: the system clock. */
   now?: Date;
+  /** Documents read and written per batch. Default 100. */
+  batchSize?: number;
 }
 
 /** What {@link Migrator.expireLazy} did (or, in a dry run, would do). */
@@ -435,7 +437,9 @@ export class Migrator {
     const leases = options.dryRun ? null : await this.takeJobLeases(id, ['backfill']);
     try {
       for (let cursor: string | null = null, done = false; !done; ) {
-        const batch = await target.readBatch(cursor, 100);
+        // Each batch starts with a fresh lease lifetime, so expiring many documents outlasts one lease.
+        await leases?.renew();
+        const batch = await target.readBatch(cursor, options.batchSize ?? 100);
         ({ cursor, done } = batch);
         let items = batch.items;
         for (let attempt = 0; items.length && attempt < 5; attempt++) {
@@ -476,9 +480,9 @@ export class Migrator {
    * already taken and throws {@link JobLeaseHeldError}. `fence` throws once the leases may have
    * run out (0.8 of their lifetime after they were asked for).
    */
-  private async takeJobLeases(id: string, jobs: JobKind[]): Promise<{ fence: () => void; release: () => Promise<void> }> {
+  private async takeJobLeases(id: string, jobs: JobKind[]): Promise<{ fence: () => void; renew: () => Promise<void>; release: () => Promise<void> }> {
     const ttl = this.options.leaseTtlMs ?? 15_000;
-    const askedAt = performance.now();
+    let askedAt = performance.now();
     const held: Lease[] = [];
     const release = async () => {
       for (const lease of held.splice(0)) await this.store.leases.release(lease);
@@ -493,6 +497,16 @@ export class Migrator {
     }
     return {
       release,
+      // Extends every lease for another ttl (a long operation, batch by batch); throws when one was lost.
+      renew: async () => {
+        const renewedAt = performance.now();
+        for (const [i, lease] of held.entries()) {
+          const renewed = await this.store.leases.renew(lease, ttl);
+          if (!renewed) throw new JobLeaseHeldError(id, jobs.join(', '), 'its lease was lost (taken over after it expired); run it again');
+          held[i] = renewed;
+        }
+        askedAt = renewedAt;
+      },
       fence: () => {
         if (performance.now() > askedAt + ttl * 0.8) throw new JobLeaseHeldError(id, jobs.join(', '), 'its lease ran out while it wrote; run it again');
       },

@@ -131,9 +131,11 @@ export class InMemoryTarget implements JobTarget {
     };
   }
 
-  async writeBatch(changes: ItemChange[]): Promise<WriteOutcome> {
+  async writeBatch(changes: ItemChange[], fence?: () => void): Promise<WriteOutcome> {
     const call = ++this.writeCalls;
     await this.options.beforeWrite?.(changes, call);
+    // As a store adapter does: the fence is asked right before the write is sent.
+    fence?.();
     const conflicts = changes
       .filter((c) => !this.collection.compareAndSet(c, (c.item.cas as { rev: number }).rev))
       .map((c) => c.item.id);
