@@ -182,4 +182,17 @@ describe('auth.password-hash: v1 hashes upgraded at login, the rest expired by a
     expect(await migrator.advance(id, who)).toBe('complete');
     await login('alice@example.com').expect(201);
   });
+
+  it('rolls back from complete with down(): every user back at v1, upgraded users still log in with their stronger hash, expired ones still must reset', async () => {
+    const result = await migrator.rollback(id, who);
+    expect(result?.status).toBe('done');
+    await seen(pendingFlags(authMigrations));
+    expect(await db.collection(USERS_COLLECTION).countDocuments({ _v: { $ne: 1 } })).toBe(0);
+    const alice = await raw('alice@example.com');
+    expect(alice).not.toHaveProperty('passwordHashedAt');
+    expect(logNOf(alice)).toBe(V2_LOG_N);
+    await login('alice@example.com').expect(201);
+    expect((await raw('alice@example.com'))?.['passwordHash']).toBe(alice?.['passwordHash']);
+    await login('dave@example.com').expect(403);
+  });
 });
