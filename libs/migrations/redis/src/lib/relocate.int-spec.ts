@@ -170,6 +170,18 @@ describe('a relocate migration: JSON strings moved to hashes under new names, wi
     expect(await maxExpiryDelta(redis, expiries)).toBeLessThanOrEqual(1_000);
   });
 
+  it('reports in verify an item whose old copy no longer upcasts to its moved one', async () => {
+    const { prefix, keys, def, migrator } = setup();
+    await seedTokens(redis, prefix, 100);
+    await migrator.run(def.id, 'backfill');
+    // An old-build write after the move, which a dual-writing build would have made to both keys.
+    await redis.set(keys.old(8), JSON.stringify({ ...tokenV1(8), n: 80 }), 'KEEPTTL');
+    const { report } = await migrator.verify(def.id);
+    expect(report).toMatchObject({ checked: 100, mismatches: 1 });
+    const [entry] = await migrator.quarantined(def.id);
+    expect(entry).toMatchObject({ docId: keys.moved('u8', 8), reason: expect.stringMatching(/^the v1 and v2 copies disagree: up\(v1\) is \{"n":"80",.*v2 holds \{"n":"8",/) });
+  });
+
   it('rolls back before contract by dropping the moved keys and their companions, leaving the old keys byte for byte', async () => {
     const { prefix, keys, def, migrator, setPhase } = setup();
     const expiries = await seedTokens(redis, prefix, 200);

@@ -143,25 +143,23 @@ export class RelocatingKeyspace {
     return job === 'backfill' || job === 'contract' ? this.target.keyPattern : this.relocation.keyPattern;
   }
 
+  /**
+   * What each key holds, read in one MULTI so the keys of a batch (both keys of an item) are one
+   * snapshot: TYPE, then GET and HGETALL (the one that does not fit the type answers WRONGTYPE).
+   */
   private async states(keys: string[]): Promise<KeyState[]> {
     if (keys.length === 0) return [];
-    const types = ((await this.redis.pipeline(keys.map((k) => ['type', k])).exec()) ?? []).map((r) => String(r?.[1] ?? 'none'));
-    const reads = this.redis.pipeline();
-    keys.forEach((k, i) => {
-      if (types[i] === 'string') reads.getBuffer(k);
-      else if (types[i] === 'hash') reads.hgetallBuffer(k);
-    });
-    const replies = (await reads.exec()) ?? [];
-    let r = 0;
-    return types.map((type): KeyState => {
+    const tx = this.redis.multi();
+    for (const k of keys) tx.type(k).getBuffer(k).hgetallBuffer(k);
+    const replies = (await tx.exec()) ?? [];
+    return keys.map((_k, i): KeyState => {
+      const type = String(replies[3 * i]?.[1] ?? 'none');
       if (type === 'none') return { type };
-      if (type !== 'string' && type !== 'hash') return { type: 'other', name: type };
-      const value = replies[r++]?.[1] as Buffer | Record<string, Buffer> | null;
-      if (value === null) return { type: 'none' }; // gone between TYPE and the read
-      if (type === 'string') return { type, raw: value as Buffer };
+      if (type === 'string') return { type, raw: replies[3 * i + 1]?.[1] as Buffer };
+      if (type !== 'hash') return { type: 'other', name: type };
       const fields: Record<string, string> = {};
       let notUtf8: string | undefined;
-      for (const [f, v] of Object.entries(value as Record<string, Buffer>)) {
+      for (const [f, v] of Object.entries(replies[3 * i + 2]?.[1] as Record<string, Buffer>)) {
         if (!isUtf8(v)) notUtf8 ??= f;
         fields[f] = v.toString('utf8');
       }
@@ -208,8 +206,11 @@ export class RelocatingKeyspace {
     return items;
   }
 
-  /** Reads items found under their new keys. */
-  private async readNew(newKeys: string[]): Promise<TargetItem[]> {
+  /**
+   * Reads items found under their new keys. For verify, an item whose old key is still there must
+   * hold what `up` makes of it: copies that disagree are reported (the item is quarantined).
+   */
+  private async readNew(newKeys: string[], job?: JobKind): Promise<TargetItem[]> {
     const pairs = newKeys.flatMap((newKey) => {
       const oldKey = this.relocation.oldKeyOf(newKey);
       return oldKey === null ? [] : [{ newKey, oldKey }];
@@ -223,9 +224,24 @@ export class RelocatingKeyspace {
         const decoded = decodeValue(cas.old.raw, 'key-name', this.def.from);
         if (decoded.ok) cas.oldDoc = decoded.doc;
       }
-      items.push(this.itemOf(newKey, cas));
+      const item = this.itemOf(newKey, cas);
+      const disagreement = job === 'verify' && !item.malformed && cas.oldDoc ? this.disagreement(cas.oldDoc, item.doc) : null;
+      items.push(disagreement ? { ...item, malformed: disagreement } : item);
     });
     return items;
+  }
+
+  /** Why the copy at `to` is not what `up` makes of the copy at `from`, or null when it is. */
+  private disagreement(oldDoc: Doc, newDoc: Doc): string | null {
+    let expected: Doc;
+    try {
+      expected = this.def.up(oldDoc);
+    } catch (err) {
+      return `the v${this.def.from} copy cannot be upcast: ${(err as Error).message}`;
+    }
+    const a = stableJson(expected);
+    const b = stableJson(newDoc);
+    return a === b ? null : `the v${this.def.from} and v${this.def.to} copies disagree: up(v${this.def.from}) is ${a}, v${this.def.to} holds ${b}`;
   }
 
   private itemOf(id: string, cas: RelocatedCas): TargetItem {
@@ -245,7 +261,7 @@ export class RelocatingKeyspace {
 
   private readKeys(keys: string[], job: JobKind): Promise<TargetItem[]> {
     const unique = [...new Set(keys)];
-    return this.patternFor(job) === this.target.keyPattern ? this.readOld(unique) : this.readNew(unique);
+    return this.patternFor(job) === this.target.keyPattern ? this.readOld(unique) : this.readNew(unique, job);
   }
 
   /** Applies changes with one compare-and-set script call; returns the ids whose keys changed since read. */
@@ -332,6 +348,10 @@ export class RelocatingKeyspace {
   jobTarget(job: JobKind, remaining: (item: TargetItem) => boolean): JobTarget {
     return walkingJobTarget(this.walk(job), remaining);
   }
+}
+
+function stableJson(doc: Doc): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(doc).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 }
 
 /** Contract of a relocated item: its old key goes (the write keeps the moved value as it is). */
