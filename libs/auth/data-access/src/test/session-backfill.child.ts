@@ -1,7 +1,8 @@
 /**
  * Runs the auth.session-keyspace backfill in its own process, so a test can SIGKILL it mid-way.
  * Env: REDIS_URL, SESSIONS_PREFIX (the deployment's key prefix), ZDM_BATCH (fixed batch size),
- * ZDM_LEASE_MS, ZDM_PAUSE_MS (pause after each write, before its checkpoint).
+ * ZDM_LEASE_MS, ZDM_PAUSE_MS (pause after each write, before its checkpoint), ZDM_FREEZE_AFTER (after
+ * that many checkpointed batches the process stops dead, waiting for its SIGKILL).
  * Prints one JSON line per checkpointed batch (`{"batch":n,"written":n}`) and one at the end.
  */
 import { sessionKeyspaceMigration } from '@zdm/auth-domain';
@@ -37,7 +38,14 @@ async function main() {
     leaseTtlMs: Number(env('ZDM_LEASE_MS')),
     owner: 'child-runner',
   });
-  const result = await migrator.run(def.id, 'backfill', { onBatch: (e) => print({ batch: e.batch, written: e.written }) });
+  const freezeAfter = Number(env('ZDM_FREEZE_AFTER'));
+  const result = await migrator.run(def.id, 'backfill', {
+    onBatch: (e) => {
+      print({ batch: e.batch, written: e.written });
+      // Blocks the whole process (no timer, no lease renewal runs), so the kill lands after exactly this checkpoint.
+      if (e.batch === freezeAfter) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+    },
+  });
   print({ status: result.status });
   await redis.quit();
 }
