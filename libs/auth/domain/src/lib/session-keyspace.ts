@@ -15,7 +15,8 @@ export type SessionHash = Record<keyof SessionRecord, string>;
  * - v1: `session:<sid>` holds the record as a JSON string.
  * - v2: `sess:{<userId>}:<sid>` holds it as a hash; the braces are a Redis Cluster hash tag, so one
  *   user's sessions share a slot with `sess-index:{<userId>}`, the set of the user's session ids
- *   (logging out everywhere is one script on one slot).
+ *   (logging out everywhere is one script over the index; it also deletes the v1 copies and
+ *   pointers, in other slots, so the hub runs on standalone Redis).
  * - `sess-owner:<sid>` holds the user id: a refresh token names only its session, and the v2 key
  *   needs the user.
  */
