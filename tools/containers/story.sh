@@ -62,7 +62,13 @@ STORY_MONGO_PORT=${STORY_MONGO_PORT:-18084}
 UNLEASH_REFRESH_MS=1000
 HEARTBEAT_INTERVAL_MS=1000
 SHUTDOWN_DRAIN_MS=3000
+# The shortest access-token lifetime the auth hub allows, so that the load refreshes during the story.
+ACCESS_TOKEN_TTL_SECONDS=30
+# The auth hub's signing key for this run only, outside the checkout (removed with the run's temp dir).
+story_secrets=$(mktemp -d)
+AUTH_HUB_SIGNING_KEY_FILE=$story_secrets/auth-hub-signing-key.pem
 set +a
+sh deploy/compose/signing-key.sh "$AUTH_HUB_SIGNING_KEY_FILE"
 compose() { docker compose --project-directory "$root/deploy/compose" "$@"; }
 
 finish() {
@@ -74,6 +80,7 @@ finish() {
     step down compose --profile tools down -v --remove-orphans --timeout 10
   fi
   [ -z "$started_engine" ] || bash tools/containers/engine.sh stop
+  rm -rf "$story_secrets"
   report_times
   exit $code
 }

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { ComposeCli } from './lib/compose.cli';
 import { ComposeStory } from './lib/compose.story';
+import { authHubService } from './lib/services/auth-hub.service';
 import { customersService } from './lib/services/customers.service';
 import { ordersService } from './lib/services/orders.service';
 import { whole } from './lib/cli-args';
@@ -67,7 +68,8 @@ async function main(): Promise<number> {
     leaseTtlMs: 10_000,
     walkTimeoutMs: o.walkTimeout * 1000,
     outDir: path.resolve(o.out),
-    services: [customersService, ordersService],
+    // customers leads (its migrations carry the faults); the auth hub is deployed and switched with the others.
+    services: [customersService, ordersService, authHubService],
     log,
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void story.cleanup().finally(() => process.exit(130)));

@@ -5,10 +5,11 @@ import { seededRandom } from '@zdm/dev-services';
 import http from 'node:http';
 import { emptyRequestLog, isFailure, logRequest, pickKind, serviceOfKind } from './lib/load.model';
 import { FAILED_EXAMPLES, type FailedRequest, type LoadControlMessage, type LoadStartMessage, type LoadWorkerMessage } from './lib/load.protocol';
+import { LoadSessions } from './lib/services/load.sessions';
 import { trafficOf } from './lib/services/traffic.registry';
 import type { Answer, ServiceTraffic, TrafficContext } from './lib/services/traffic';
 
-function send(base: URL, method: string, path: string, timeoutMs: number, body?: unknown): Promise<Answer> {
+function send(base: URL, method: string, path: string, timeoutMs: number, body?: unknown, authorization?: string): Promise<Answer> {
   return new Promise((resolve) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
@@ -22,6 +23,7 @@ function send(base: URL, method: string, path: string, timeoutMs: number, body?:
         headers: {
           accept: 'application/json',
           connection: 'close',
+          ...(authorization ? { authorization } : {}),
           ...(payload
             ? {
                 'content-type': 'application/json',
@@ -72,11 +74,31 @@ function runLoad(start: LoadStartMessage) {
   let seq = 0;
   let stopping = false;
 
+  // Requests to the auth hub are recorded as `<auth service>.<register|login|refresh>` like any other.
+  const auth = start.auth;
+  const sessions = auth
+    ? new LoadSessions(
+        auth,
+        async (kind, method, path, body) => {
+          const startedAt = now();
+          const answer = await send(base, method, path, start.timeoutMs, body);
+          logRequest(log, `${auth.service}.${kind}`, startedAt, now() - startedAt, answer.status);
+          return answer;
+        },
+        now,
+      )
+    : undefined;
+  // Reads go without a token (they are open); every write carries the token of one of the load's users.
+  const sendAs = (method: string, path: string, body?: unknown): Promise<Answer> =>
+    sessions && method !== 'GET'
+      ? sessions.authorized(`${method} ${path}`, (authorization) => send(base, method, path, start.timeoutMs, body, authorization))
+      : send(base, method, path, start.timeoutMs, body);
+
   const failedExamples: FailedRequest[] = [];
   const contextOf = (service: string): TrafficContext => ({
     send: async (method, path, body) => {
       const atMs = now();
-      const answer = await send(base, method, path, start.timeoutMs, body);
+      const answer = await sendAs(method, path, body);
       if (isFailure(answer.status) && failedExamples.length < FAILED_EXAMPLES) {
         const text = answer.body ? JSON.stringify(answer.body) : 'no answer';
         failedExamples.push({ atMs: Math.round(atMs), method, path, status: answer.status, answer: text.slice(0, 300) });
@@ -142,6 +164,7 @@ function runLoad(start: LoadStartMessage) {
           notSent,
           abandoned: inFlight,
           failedExamples,
+          auth: sessions?.stats(),
         },
         resolve,
       ),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { whole } from './lib/cli-args';
 import { DemoRun } from './lib/demo.story';
 import { failedRequestLines, serviceLines, verdictLine } from './lib/report';
+import { authHubService } from './lib/services/auth-hub.service';
 import { customersService } from './lib/services/customers.service';
 import { ordersService } from './lib/services/orders.service';
 import { ROOT } from './lib/services/demo.service';
@@ -56,7 +57,8 @@ async function main(): Promise<number> {
   }
   const o = program.opts<Cli>();
   const demo = new DemoRun({
-    services: [customersService, ordersService],
+    // The auth hub first: the others' writes need its tokens from the start of the load.
+    services: [authHubService, customersService, ordersService],
     docs: { customers: o.docs, orders: o.orders },
     rps: o.rps,
     host: '127.0.0.1',

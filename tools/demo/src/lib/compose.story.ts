@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ComposeCli } from './compose.cli';
-import { auditSummary, mixOf, requestsDuring, writeReportFiles, zdmAudit } from './demo.story';
+import { auditSummary, loadSessionsOf, loadSpecsOf, mixOf, requestsDuring, writeReportFiles, zdmAudit } from './demo.story';
 import { LoadGenerator } from './load-generator';
 import type { LoadResultMessage, ServiceLoadSpec } from './load.protocol';
 import { summarizeAccessLog } from './nginx.load-balancer';
@@ -92,11 +92,20 @@ export class ComposeStory {
     const seeded: Record<string, ServiceLoadSpec> = {};
     for (const s of o.services) {
       // Orders are fewer than customers, as in the local demo (5,000 customers, 2,000 orders).
-      const count = s === lead ? o.docs : Math.ceil((o.docs * 2) / 5);
+      // The auth hub seeds nothing: its users are the ones the load registers.
+      const count = s.issuesTokens ? 0 : s === lead ? o.docs : Math.ceil((o.docs * 2) / 5);
       seeded[s.name] = await t.stage(`seed ${count.toLocaleString('en-US')} ${s.name} at v1`, () => s.seed(client.db(s.name), count, { seeded }));
     }
     const load = await t.stage(`load generator at ${o.rps} req/s through ${o.lbUrl}`, async () =>
-      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: o.lbUrl, rps: o.rps, mix: mixOf(o.services), services: Object.values(seeded), env: this.nodeEnv() }),
+      LoadGenerator.start({
+        supervisor: this.supervisor,
+        baseUrl: o.lbUrl,
+        rps: o.rps,
+        mix: mixOf(o.services),
+        services: loadSpecsOf(o.services, seeded),
+        env: this.nodeEnv(),
+        auth: loadSessionsOf(o.services),
+      }),
     );
     let loadResult: LoadResultMessage | null = null;
     this.cleanups.push(async () => loadResult ?? load.stop());

@@ -19,6 +19,7 @@ import { serviceProof } from './proof';
 import { DemoReport, FaultRecord, QuarantineRecord, ServiceFacts, buildReport, renderSummary } from './report';
 import { ServiceFleet, ServiceInstance, LaunchRecipe, ROOT, compileBuild, compiledRecipe, materializeRelease, workingTreeRecipe } from './service.fleet';
 import { DemoService, finalVersionOf, zdmConfigOf } from './services/demo.service';
+import type { AuthLoadSpec } from './services/load.sessions';
 import { Timeline } from './timeline';
 import { fixedQuarantine, walkFixingQuarantine } from './walk';
 import { ZdmDriver, ZdmEvent, ZdmInvocation } from './zdm.driver';
@@ -72,6 +73,20 @@ interface Deployment {
   orchestration: InProcessOrchestration;
   load: ServiceLoadSpec;
   quarantine: QuarantineRecord;
+}
+
+/** Users the load keeps logged in (each write is sent with one of their tokens). */
+export const LOAD_USERS = 8;
+
+/** Where and as whom the load logs in: at the service that issues tokens, if one is in the run. */
+export function loadSessionsOf(services: readonly DemoService[]): AuthLoadSpec | undefined {
+  const issuer = services.find((s) => s.issuesTokens);
+  return issuer?.issuesTokens && { service: issuer.name, path: issuer.issuesTokens.path, users: LOAD_USERS, runId: Date.now().toString(36) };
+}
+
+/** The traffic the load generator drives: each service with requests in the mix, with its seeds (the auth hub's traffic is the load's own logins). */
+export function loadSpecsOf(services: readonly DemoService[], seeded: Record<string, ServiceLoadSpec>): ServiceLoadSpec[] {
+  return services.filter((s) => Object.keys(s.mix).length).map((s) => seeded[s.name]);
 }
 
 /** The load's request mix: every service's own weights side by side. */
@@ -147,6 +162,7 @@ export class DemoRun {
     const mongoSvc = services.mongo as NonNullable<Services['mongo']>;
     this.storePid = mongoSvc.source === 'local' ? mongoSvc.pid : undefined;
     const unleash = services.unleash as NonNullable<Services['unleash']>;
+    const redisSvc = services.redis as NonNullable<Services['redis']>;
     this.say(`services: ${describeServices(services)}`);
     for (const [i, s] of o.services.entries()) this.say(`${s.name}: blue = ${recipes[i][0].description}; green = ${recipes[i][1].description}`);
     const suffix = mongoSvc.source === 'local' ? '' : `_demo_${Date.now().toString(36)}`;
@@ -191,7 +207,8 @@ export class DemoRun {
     const batchSize = (s: DemoService) => Math.min(200, Math.max(20, Math.ceil((o.docs[s.name] ?? 0) / 20)));
     const deployments: Deployment[] = o.services.map((spec, i) => {
       const db = client.db(`${spec.name}${suffix}`);
-      const fleet = new ServiceFleet({ service: spec.name, supervisor: this.supervisor, env: { ...commonEnv, MONGO_DB: db.databaseName, ...spec.env?.(lbUrl) } });
+      const env = { ...commonEnv, MONGO_DB: db.databaseName, ...spec.env?.({ lbUrl, redisUrl: redisSvc.url, workDir: this.workDir }) };
+      const fleet = new ServiceFleet({ service: spec.name, supervisor: this.supervisor, env });
       return {
         spec,
         db,
@@ -232,7 +249,15 @@ export class DemoRun {
 
     // 4. Load.
     const load = await t.stage(`load generator at ${o.rps} req/s`, async () =>
-      LoadGenerator.start({ supervisor: this.supervisor, baseUrl: lb.url, rps: o.rps, mix: mixOf(o.services), services: deployments.map((d) => d.load), env: this.nodeEnv() }),
+      LoadGenerator.start({
+        supervisor: this.supervisor,
+        baseUrl: lb.url,
+        rps: o.rps,
+        mix: mixOf(o.services),
+        services: loadSpecsOf(o.services, seeded),
+        env: this.nodeEnv(),
+        auth: loadSessionsOf(o.services),
+      }),
     );
     let loadResult: LoadResultMessage | null = null;
     this.cleanups.push(async () => loadResult ?? load.stop());
@@ -281,7 +306,7 @@ export class DemoRun {
     const report = buildReport({
       startedAt: this.startedAt,
       endedAt: new Date().toISOString(),
-      options: { ...Object.fromEntries(Object.entries(o.docs).map(([s, c]) => [`docs.${s}`, c])), docs: o.docs[o.services[0].name] ?? 0, rps: o.rps, port: o.port, instances: o.instances },
+      options: { ...Object.fromEntries(Object.entries(o.docs).map(([s, c]) => [`docs.${s}`, c])), docs: o.services.map((s) => o.docs[s.name]).find((c) => c !== undefined) ?? 0, rps: o.rps, port: o.port, instances: o.instances },
       machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform} ${process.arch}` },
       backing: describeServices(services),
       stages: t.stages,

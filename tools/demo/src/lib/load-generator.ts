@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RequestMix } from './load.model';
+import type { AuthLoadSpec } from './services/load.sessions';
 import type { LoadControlMessage, LoadProgressMessage, LoadResultMessage, LoadWorkerMessage, ServiceLoadSpec } from './load.protocol';
 import { ManagedProcess, ProcessSupervisor } from './process-supervisor';
 
@@ -19,6 +20,8 @@ export interface LoadGeneratorOptions {
   maxInFlight?: number;
   timeoutMs?: number;
   randomSeed?: number;
+  /** Where the load logs in before its writes (see {@link AuthLoadSpec}); without it, writes carry no token. */
+  auth?: AuthLoadSpec;
 }
 
 /**
@@ -58,6 +61,7 @@ export class LoadGenerator {
       maxInFlight: options.maxInFlight ?? 400,
       timeoutMs: options.timeoutMs ?? 30_000,
       randomSeed: options.randomSeed ?? 42,
+      auth: options.auth,
     });
     return generator;
   }

@@ -1,4 +1,5 @@
 import type { RequestLog, RequestMix } from './load.model';
+import type { AuthLoadResult, AuthLoadSpec } from './services/load.sessions';
 import type { ServiceLoadResult } from './services/traffic';
 
 /** The traffic of one service: its name (lib/services/index.ts) and the documents that exist before the load starts. */
@@ -26,6 +27,8 @@ export interface LoadStartMessage {
   timeoutMs: number;
   /** Seed of the pseudo-random choices, so a run can be repeated. */
   randomSeed: number;
+  /** Where the load logs in: then every write (any method but GET) carries an access token. */
+  auth?: AuthLoadSpec;
 }
 
 /** Parent → worker: stop starting requests, finish the ones in flight, send the result. */
@@ -69,6 +72,8 @@ export interface LoadResultMessage {
   abandoned: number;
   /** The first failed requests (at most {@link FAILED_EXAMPLES}), with what they were answered. */
   failedExamples?: FailedRequest[];
+  /** What the load's sessions did (logins, refreshes, 401s to valid tokens), when it logged in. */
+  auth?: AuthLoadResult;
 }
 
 /** How many failed requests the load generator keeps in full. */

@@ -100,6 +100,25 @@ describe('judge', () => {
   });
 });
 
+describe('the load\'s sessions', () => {
+  const sessions = { users: 8, registered: 8, logins: 8, refreshes: 40, refreshesRefused: 0, unauthorizedWithValidToken: 0, retriedAfterRefresh: 0, withoutToken: 0, examples: [] };
+
+  it('pass with no 401 to a valid token, and the report says so next to the logins and refreshes', () => {
+    const f = facts({ load: { ...facts().load, auth: sessions } });
+    expect(judge(f)).toEqual([]);
+    const r = buildReport(f);
+    expect(r.sessions).toEqual(sessions);
+    expect(renderSummary(r, 'latest.svg')).toContain('**No valid token refused:** 0 write(s) answered 401 to an access token that was not past its expiry (must be 0).');
+  });
+
+  it('fail the run for every 401 to a valid token and every write that could not get a token', () => {
+    const example = { atMs: 1200, request: 'PATCH /customers/1', secondsLeft: 12.5, message: 'the token signature is not valid' };
+    const f = facts({ load: { ...facts().load, auth: { ...sessions, unauthorizedWithValidToken: 2, withoutToken: 1, examples: [example] } } });
+    expect(judge(f)).toEqual(['2 write(s) answered 401 to an access token that was still valid', '1 write(s) could not be sent: no access token could be had from the auth hub']);
+    expect(renderSummary(buildReport(f), 'latest.svg')).toContain('- PATCH /customers/1 at 1,200 ms, 12.5 s before expiry: the token signature is not valid');
+  });
+});
+
 describe('buildReport', () => {
   it('holds the totals and one section per service, computed from the request log', () => {
     const r = buildReport(facts({ load: load([200, 0, 503, 200], [201, 200]) }));

@@ -1,6 +1,7 @@
 import type { EndpointEvent } from './endpoint.watcher';
 import { RequestLog, WriteCounts, isFailure, serviceLog } from './load.model';
 import type { FailedRequest, LoadResultMessage } from './load.protocol';
+import type { AuthLoadResult } from './services/load.sessions';
 import type { ReadComparisons } from './services/traffic';
 import { LatencySummary, SecondSample, Span, countByKind, countByStatus, latencyPerSpan, perSecond, summarize } from './stats';
 import type { DocumentCensus, LostWrite, ReadBack } from './verification';
@@ -126,6 +127,8 @@ export interface DemoReport {
   };
   /** Acknowledged writes that did not read back, all services together. */
   lostWrites: number;
+  /** The load's sessions, when it logged in: logins, refreshes, and 401 answers to valid tokens (must be 0). */
+  sessions: AuthLoadResult | null;
   latencyMs: LatencySummary;
   /** Requests, failures and p99 latency per second of load (second 0 = `loadStartedAt`), as the chart draws them. */
   perSecond: SecondSample[];
@@ -178,6 +181,9 @@ export function judge(f: Pick<DemoFacts, 'load' | 'services' | 'faults' | 'incom
     if (withOldFields > 0) problems.push(`${of}${withOldFields} document(s) still carry old fields`);
     if (s.quarantine.open > 0) problems.push(`${of}${s.quarantine.open} document(s) still quarantined`);
   }
+  const auth = f.load.auth;
+  if (auth?.unauthorizedWithValidToken) problems.push(`${auth.unauthorizedWithValidToken} write(s) answered 401 to an access token that was still valid`);
+  if (auth?.withoutToken) problems.push(`${auth.withoutToken} write(s) could not be sent: no access token could be had from the auth hub`);
   for (const kind of FAULT_KINDS) if (!f.faults.some((x) => x.kind === kind)) problems.push(`fault ${kind} was not injected`);
   return problems;
 }
@@ -227,6 +233,7 @@ export function buildReport(f: DemoFacts): DemoReport {
       failedExamples: f.load.failedExamples ?? [],
     },
     lostWrites: f.services.reduce((sum, s) => sum + s.readBack.lostWrites, 0),
+    sessions: f.load.auth ?? null,
     latencyMs: summarize(log.latencyMs),
     perSecond: perSecond(log),
     loadStartedAt: new Date(f.load.startedAt).toISOString(),
@@ -255,6 +262,7 @@ export function faultKinds(faults: readonly FaultRecord[]): string[] {
 export function verdictLine(r: DemoReport): string {
   return (
     `${r.ok ? 'PASSED' : 'FAILED'}: ${n(r.requests.total)} requests, ${r.requests.failed} failed, ${r.lostWrites} lost writes, ` +
+    (r.sessions ? `${r.sessions.unauthorizedWithValidToken} answered 401 to a valid token (${r.sessions.logins} logins, ${r.sessions.refreshes} refreshes), ` : '') +
     `faults: ${faultKinds(r.faultsInjected).join(', ') || 'none'}; ${r.durationSec} s`
   );
 }
@@ -302,6 +310,17 @@ export function renderSummary(r: DemoReport, chartFile: string): string {
   row('old fields removed', (s) => `${n(s.documents.withOldFields)} document(s) still carry them`);
   row('quarantined documents fixed', (s) => `${n(s.quarantine.found)} quarantined, ${n(s.quarantine.fixed)} fixed, ${n(s.quarantine.open)} open`);
   lines.push(`| faults injected | ${faultKinds(r.faultsInjected).join(', ') || 'none'} |${r.services.slice(1).map(() => ' |').join('')}`, '');
+  const a = r.sessions;
+  if (a) {
+    lines.push(
+      `**No valid token refused:** ${n(a.unauthorizedWithValidToken)} write(s) answered 401 to an access token that was not past its expiry (must be 0). ` +
+        `The load's ${n(a.users)} users: ${n(a.registered)} registered, ${n(a.logins)} logins, ${n(a.refreshes)} refreshes before expiry (${n(a.refreshesRefused)} refused), ` +
+        `${n(a.retriedAfterRefresh)} write(s) sent again after a refresh, ${n(a.withoutToken)} without a token.`,
+      '',
+    );
+    for (const e of a.examples) lines.push(`- ${e.request} at ${n(e.atMs)} ms, ${e.secondsLeft} s before expiry: ${e.message}`);
+    if (a.examples.length) lines.push('');
+  }
   lines.push('## Requests', '');
   lines.push(`By status: ${Object.entries(r.requests.byStatus).map(([s, c]) => `${s === '0' ? 'no answer' : s} × ${n(c)}`).join(', ')}.`);
   lines.push(`By kind: ${Object.entries(r.requests.byKind).map(([k, v]) => `${k} ${n(v.total)}${v.failed ? ` (${v.failed} failed)` : ''}`).join(', ')}.`, '');

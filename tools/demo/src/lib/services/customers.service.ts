@@ -1,7 +1,7 @@
 import { CUSTOMERS_SERVICE, customersMigrations } from '@zdm/customers-domain';
 import { seedDocuments } from '../seed';
 import { CUSTOMERS_MIX, CustomerName, checkCustomer, nameFor } from './customers.traffic';
-import type { DemoService } from './demo.service';
+import { jwksUrlBehind, type DemoService } from './demo.service';
 
 /** The customers service in the demo: firstName/lastName at v1, walked to fullName (v2) and status (v3). */
 export const customersService: DemoService = {
@@ -24,4 +24,5 @@ export const customersService: DemoService = {
   mix: CUSTOMERS_MIX,
   check: (expected: CustomerName, body) => checkCustomer(expected, body),
   inconsistency: 'customer(s) have a fullName that is not their names joined',
+  env: ({ lbUrl }) => ({ AUTH_JWKS_URL: jwksUrlBehind(lbUrl) }),
 };

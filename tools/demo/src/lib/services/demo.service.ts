@@ -33,14 +33,32 @@ export interface DemoService {
   check(expected: never, body: Record<string, unknown>): ReadProblem | null;
   /** What an inconsistent read means, for the report ("customer(s) have a fullName that is not their names joined"). */
   inconsistency: string;
-  /** Environment of its instances beyond the common one, given the load balancer's URL (e.g. where customers is). */
-  env?(lbUrl: string): Record<string, string>;
+  /** Environment of its instances beyond the common one (e.g. where customers is, where the auth hub's keys are). */
+  env?(context: InstanceEnvContext): Record<string, string>;
+  /**
+   * Set on the auth hub: the load registers users there, logs in, refreshes, and sends an access
+   * token with every write. `path` is where the load balancer serves it (e.g. `/auth`).
+   */
+  issuesTokens?: { path: string };
   /**
    * The documented fix path for documents a migration quarantined (`zdm quarantine`: look, patch,
    * retry), run when `zdm run` stops on them (exit 6); without it such a run fails the demo.
    */
   fixQuarantine?(context: QuarantineFixContext): Promise<QuarantineFix>;
 }
+
+/** What {@link DemoService.env} is given. */
+export interface InstanceEnvContext {
+  /** The load balancer's URL, as every client reaches the services. */
+  lbUrl: string;
+  /** The Redis server of the run. */
+  redisUrl: string;
+  /** The run's temp directory (process logs; secrets such as a signing key, never committed). */
+  workDir: string;
+}
+
+/** Where a service that verifies access tokens fetches the auth hub's keys, behind the load balancer. */
+export const jwksUrlBehind = (lbUrl: string): string => `${lbUrl}/auth/.well-known/jwks.json`;
 
 /** What {@link DemoService.fixQuarantine} works with. */
 export interface QuarantineFixContext {

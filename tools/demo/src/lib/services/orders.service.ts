@@ -1,7 +1,7 @@
 import { CURRENCY_EXPONENTS, ORDERS_COLLECTION, ORDERS_SERVICE, joinName, moneyMigration, ordersMigrations, storedOrder, toMajorUnits } from '@zdm/orders-domain';
 import { mongo } from 'mongoose';
 import { seedDocuments } from '../seed';
-import type { DemoService, QuarantineFix } from './demo.service';
+import { jwksUrlBehind, type DemoService, type QuarantineFix } from './demo.service';
 import { ORDERS_MIX, OrderValue, checkOrder, orderFor } from './orders.traffic';
 
 /**
@@ -64,7 +64,7 @@ export const ordersService: DemoService = {
   mix: ORDERS_MIX,
   check: (expected: OrderValue, body) => checkOrder(expected, body),
   inconsistency: 'order(s) whose integer amount is not their total',
-  env: (lbUrl) => ({ CUSTOMERS_URL: lbUrl }),
+  env: ({ lbUrl }) => ({ CUSTOMERS_URL: lbUrl, AUTH_JWKS_URL: jwksUrlBehind(lbUrl) }),
   /**
    * What an operator does (docs/tutorials/02-change-a-type.md): list what was quarantined and why,
    * work out each order's total again from its lines (the lines are right, the stored total is not),
