@@ -1,8 +1,11 @@
 // `npm run contract`: every service's OpenAPI document against the service itself, with
-// schemathesis (installed by tools/setup.sh). Starts the backing services and each service, runs
-// schemathesis on its /docs-json, prints examples, seed and failures, and stops everything.
+// schemathesis (installed by tools/setup.sh). Starts the backing services, the auth hub (a service
+// that guards its writes verifies its tokens) and each service, runs schemathesis on its /docs-json
+// with an access token of a user registered for the run, prints examples, seed and failures, and
+// stops everything.
 // Options: --max-examples N (per operation, default 100), --seed S (default random), --workers N (2).
-import { startServices, type Services } from '@zdm/dev-services';
+import { loginAtHub, startAuthHubProcess } from '@zdm/auth-guard/testing';
+import { startServices, stopServiceProcess, type ServiceProcess, type Services } from '@zdm/dev-services';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,6 +22,8 @@ const CHECKS = [
   'response_schema_conformance',
   'negative_data_rejection',
   'positive_data_acceptance',
+  // Operations that declare the bearer scheme must refuse a request without it (or with a wrong one).
+  'ignored_auth',
 ];
 
 /** A service of this repository: its entry point and the environment it needs from the backing services. */
@@ -26,7 +31,8 @@ interface ServiceUnderTest {
   name: string;
   entry: string;
   needs: { mongo?: boolean; redis?: boolean };
-  env: (services: Services) => Record<string, string>;
+  /** Given the backing services and the auth hub's JWKS URL. */
+  env: (services: Services, jwksUrl: string) => Record<string, string>;
 }
 
 const SERVICES: ServiceUnderTest[] = [
@@ -34,7 +40,7 @@ const SERVICES: ServiceUnderTest[] = [
     name: 'customers',
     entry: 'apps/customers/src/main.ts',
     needs: { mongo: true },
-    env: (services) => ({ MONGO_URL: services.mongo?.url ?? '', MONGO_DB: `contract_${process.pid}` }),
+    env: (services, jwksUrl) => ({ MONGO_URL: services.mongo?.url ?? '', MONGO_DB: `contract_${process.pid}`, AUTH_JWKS_URL: jwksUrl }),
   },
 ];
 
@@ -98,23 +104,30 @@ async function main(): Promise<number> {
     options: { 'max-examples': { type: 'string', default: '100' }, seed: { type: 'string' }, workers: { type: 'string', default: '2' } },
   });
   const seed = values.seed ?? String(Math.floor(Math.random() * 2 ** 31));
-  const needs = { mongo: SERVICES.some((s) => s.needs.mongo), redis: SERVICES.some((s) => s.needs.redis) };
-  const services = await startServices(needs);
+  // The auth hub keeps its users in MongoDB and its sessions in Redis.
+  const services = await startServices({ mongo: true, redis: true });
   const results: string[] = [];
   let failed = false;
+  let hub: ServiceProcess | undefined;
   try {
+    const stores = { mongo: services.mongo as { url: string }, mongoDbName: `contract_${process.pid}`, redis: services.redis as { url: string }, redisPrefix: `contract:${process.pid}:` };
+    // A token that outlives the run, so that no request is refused for its age.
+    hub = await startAuthHubProcess('auth-hub', stores, { ACCESS_TOKEN_TTL_SECONDS: '3600', LOG_LEVEL: 'error' });
+    const token = await loginAtHub(hub.url, `contract-${process.pid}@example.com`, 'schemathesis passphrase');
+    const jwksUrl = `${hub.url}/.well-known/jwks.json`;
     for (const service of SERVICES) {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
       const child = spawn(process.execPath, [path.join(ROOT, 'tools/scripts/run-ts.mjs'), service.entry], {
         cwd: ROOT,
-        env: { ...process.env, ...service.env(services), PORT: String(port), LOG_LEVEL: 'error' },
+        env: { ...process.env, ...service.env(services, jwksUrl), PORT: String(port), LOG_LEVEL: 'error' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       try {
         await waitReady(url, child, 90_000);
         const started = Date.now();
-        const args = ['run', `${url}/docs-json`, '--checks', CHECKS.join(','), '--max-examples', values['max-examples'], '--seed', seed, '--workers', values.workers];
+        // Every request carries the token (reads ignore it); ignored_auth sends the guarded ones without it too.
+        const args = ['run', `${url}/docs-json`, '--checks', CHECKS.join(','), '--max-examples', values['max-examples'], '--seed', seed, '--workers', values.workers, '--header', `Authorization: Bearer ${token}`];
         const { code, cases } = await runSchemathesis(args);
         failed ||= code !== 0;
         results.push(`${service.name}: ${cases ?? '?'} examples, seed ${seed}, ${code === 0 ? '0 failures' : `FAILED (schemathesis exit ${code})`}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -123,6 +136,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    if (hub) await stopServiceProcess(hub);
     await services.stop();
   }
   console.log(`\ncontract (schemathesis ${SCHEMATHESIS_VERSION}; checks ${CHECKS.join(', ')}):`);

@@ -4,7 +4,7 @@ import type { ControlStore, InstanceHeartbeat } from '@zdm/migrations-core';
 import { createMongoControlStore } from '@zdm/migrations-mongo';
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(60_000);
@@ -69,7 +69,7 @@ describe('the migration bookkeeping of this build (FerretDB)', () => {
 
     beforeAll(async () => {
       app = await startCustomersApp({ ...env(), INSTANCE_ID: 'customers-v1-ready' });
-      http = request(app.getHttpServer());
+      http = await authorizedHttp(app);
     });
     afterAll(() => app?.close());
 

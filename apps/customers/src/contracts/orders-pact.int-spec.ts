@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Observable, map } from 'rxjs';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { startCustomersApp, testBearer } from '../testing/customers-app.fixture';
 import { type MaterializedRelease, type ReleaseProcess, materializeRelease, startRelease, stopRelease } from '../testing/release-process';
 
 jest.setTimeout(240_000);
@@ -25,28 +25,32 @@ const services = integrationServices(['mongo']);
 
 type Json = Record<string, unknown>;
 
-async function call(baseUrl: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: Json | null }> {
+async function call(baseUrl: string, method: string, route: string, authorization: string, body?: unknown): Promise<{ status: number; body: Json | null }> {
   const res = await fetch(`${baseUrl}${route}`, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Json) : null };
 }
 
-/** The states orders' pact names, each set up through the provider's API at `baseUrl`. */
-function stateHandlers(baseUrl: string) {
+/**
+ * The states orders' pact names, each set up through the provider's API at `baseUrl` as a logged-in
+ * client (`authorization`: HEAD needs a token to write; v1 ignores it). The interactions themselves
+ * are reads, which need none: orders reads customers without a token.
+ */
+function stateHandlers(baseUrl: string, authorization: string) {
   return {
     'a customer exists': async (params?: unknown) => {
       const { firstName, lastName } = params as { firstName: string; lastName: string };
-      const created = await call(baseUrl, 'POST', '/customers', { firstName, lastName });
+      const created = await call(baseUrl, 'POST', '/customers', authorization, { firstName, lastName });
       if (created.status !== 201) throw new Error(`POST /customers answered ${created.status}: ${JSON.stringify(created.body)}`);
       return { id: created.body?.['id'] as string };
     },
     'no customer has the id': async (params?: unknown) => {
       const { id } = params as { id: string };
-      const removed = await call(baseUrl, 'DELETE', `/customers/${id}`);
+      const removed = await call(baseUrl, 'DELETE', `/customers/${id}`, authorization);
       if (removed.status !== 204 && removed.status !== 404) throw new Error(`DELETE /customers/${id} answered ${removed.status}`);
     },
   };
@@ -72,7 +76,7 @@ async function verify(label: string, baseUrl: string): Promise<{ ok: boolean; li
     provider: 'customers',
     providerBaseUrl: baseUrl,
     pactUrls: [ORDERS_PACT],
-    stateHandlers: stateHandlers(baseUrl),
+    stateHandlers: stateHandlers(baseUrl, await testBearer()),
     logLevel: 'warn',
   })
     .verifyProvider()
@@ -108,7 +112,7 @@ describe("orders' contract with customers (provider verification)", () => {
     const pact = JSON.parse(readFileSync(ORDERS_PACT, 'utf8')) as { consumer: { name: string }; provider: { name: string }; interactions: { providerStates?: { name: string }[] }[] };
     expect([pact.consumer.name, pact.provider.name]).toEqual(['orders', 'customers']);
     const named = new Set(pact.interactions.flatMap((i) => (i.providerStates ?? []).map((s) => s.name)));
-    expect([...named].filter((state) => !(state in stateHandlers('')))).toEqual([]);
+    expect([...named].filter((state) => !(state in stateHandlers('', '')))).toEqual([]);
     expect(pact.interactions.length).toBeGreaterThanOrEqual(2);
   });
 

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { integrationServices, seededRandom } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 import { CUSTOMER_BODY_KEYS, expectedStatus } from '../testing/customer-body.oracle';
 import { HOSTILE_KEYS, randomJson } from '@zdm/dev-services';
 
@@ -19,7 +19,7 @@ describe('customers API against FerretDB', () => {
 
   beforeAll(async () => {
     app = await startCustomersApp({ MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, HTTP_BODY_LIMIT: String(BODY_LIMIT) });
-    http = request(app.getHttpServer());
+    http = await authorizedHttp(app);
     db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
   });
   afterAll(async () => {
@@ -133,9 +133,9 @@ describe('customers API against FerretDB', () => {
         { $ref: '#/components/schemas/CreateCustomerByFullName' },
       ]);
       expect(body.components.schemas.CreateCustomerByParts).toMatchObject({ required: ['firstName', 'lastName'], additionalProperties: false });
-      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '409', '413', '503', '504']);
+      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '409', '413', '503', '504']);
       expect(post.responses['503'].headers).toHaveProperty('Retry-After');
-      expect(Object.keys(body.paths['/customers/{id}'].patch.responses).sort()).toEqual(['200', '400', '404', '409', '413', '503', '504']);
+      expect(Object.keys(body.paths['/customers/{id}'].patch.responses).sort()).toEqual(['200', '400', '401', '404', '409', '413', '503', '504']);
       const id = body.paths['/customers/{id}'].get.parameters.find((p: { name: string }) => p.name === 'id');
       expect(id.schema.pattern).toBe('^[0-9a-fA-F]{24}$');
       const after = body.paths['/customers'].get.parameters.find((p: { name: string }) => p.name === 'after');

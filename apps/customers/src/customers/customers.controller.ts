@@ -12,6 +12,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
+import { RequiresAccessToken } from '@zdm/auth-guard';
 import { ObjectIdParam } from '@zdm/migrations-nest';
 import { ErrorResponseBody } from '@zdm/service-defaults';
 import { CustomerIdPipe } from './customer-id.pipe';
@@ -46,6 +47,7 @@ export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   @Post()
+  @RequiresAccessToken()
   @ApiOperation({ summary: 'Create a customer' })
   @ApiBody({ schema: oneOf(CreateCustomerByParts, CreateCustomerByFullName), description: 'firstName and lastName, or fullName (all three are accepted too when they agree)' })
   @ApiCreatedResponse({ type: CustomerResponse })
@@ -71,6 +73,7 @@ export class CustomersController {
   }
 
   @Patch(':id')
+  @RequiresAccessToken()
   @ApiOperation({ summary: 'Change some fields of a customer' })
   @CustomerIdParam()
   @ApiBody({
@@ -85,6 +88,7 @@ export class CustomersController {
   }
 
   @Delete(':id')
+  @RequiresAccessToken()
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a customer' })
   @CustomerIdParam()

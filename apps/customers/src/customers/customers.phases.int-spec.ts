@@ -4,7 +4,7 @@ import { integrationServices } from '@zdm/dev-services';
 import { ControlStore, Doc, GateRefusedError, MigrationDefinition, Migrator, Phase, flagNames, flagsForPhase } from '@zdm/migrations-core';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 import { PENDING_FLAGS, followingUnleash, operatorFor } from '../testing/migration-suite.fixture';
 import { waitFor } from '@zdm/migrations-core/testing';
 
@@ -55,7 +55,7 @@ describe('customers through every phase of full-name (v1 -> v2) and status (v2 -
     app = await startCustomersApp(
       followingUnleash(services.unleash, { MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, INSTANCE_ID: 'green-1', BUILD: 'green' }),
     );
-    http = request(app.getHttpServer());
+    http = await authorizedHttp(app);
     await seen(PENDING_FLAGS);
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mongoServerName, startMongo, uniqueMongoDbName, type MongoService } from '@zdm/dev-services';
 import { mongo } from 'mongoose';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 
 jest.setTimeout(180_000);
 
@@ -61,7 +61,7 @@ describe('customers when the store freezes mid-write (SIGSTOP of the store proce
   }, 60_000);
 
   it('keeps the last acknowledged value of every customer: no PATCH sent during the freeze lands after a later 200', async () => {
-    const http = request(app.getHttpServer());
+    const http = await authorizedHttp(app);
     const logs: ClientLog[] = [];
     for (let c = 0; c < CLIENTS; c++) {
       const res = await http.post('/customers').send({ firstName: `Client${c}`, lastName: 'Start' }).expect(201);

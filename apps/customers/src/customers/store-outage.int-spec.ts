@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { TcpProxy, integrationServices } from '@zdm/dev-services';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(90_000);
@@ -30,7 +30,7 @@ describe('customers when its store goes away (FerretDB behind a TCP proxy)', () 
     const viaProxy = new URL(services.mongo.url);
     viaProxy.port = new URL(proxy.url).port;
     app = await startCustomersApp({ MONGO_URL: viaProxy.toString(), MONGO_DB: services.mongoDbName, REQUEST_TIMEOUT_MS: '1500' });
-    http = request(app.getHttpServer());
+    http = await authorizedHttp(app);
     id = (await http.post('/customers').send({ firstName: 'Ada', lastName: 'Lovelace' }).expect(201)).body.id;
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { createMongoControlStore } from '@zdm/migrations-mongo';
 import { FLAG_SOURCE, UnleashFlagAdmin, UnleashFlagSource } from '@zdm/migrations-nest';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 import { waitFor } from '@zdm/migrations-core/testing';
 
 jest.setTimeout(180_000);
@@ -40,7 +40,7 @@ describe('flags from a real Unleash that is flipped, then stopped', () => {
   };
   const beatOf = async (instanceId: string): Promise<InstanceHeartbeat | undefined> => (await store.heartbeats.live()).find((h) => h.instanceId === instanceId);
   const storedVersion = async (app: NestExpressApplication) => {
-    const { body } = await request(app.getHttpServer()).post('/customers').send({ firstName: 'Mary Ann', lastName: 'Evans' }).expect(201);
+    const { body } = await (await authorizedHttp(app)).post('/customers').send({ firstName: 'Mary Ann', lastName: 'Evans' }).expect(201);
     return (await customers().findOne({ _id: new mongoose.Types.ObjectId(body.id) }))?.['_v'];
   };
 
@@ -87,7 +87,7 @@ describe('flags from a real Unleash that is flipped, then stopped', () => {
     expect(beat.flags).toEqual(known);
     expect(beat.schemas[CUSTOMERS_COLLECTION].writes).toBe(2);
     expect(await storedVersion(app)).toBe(2);
-    const http = request(app.getHttpServer());
+    const http = await authorizedHttp(app);
     await http.get('/customers?limit=5').expect(200);
     await http.get('/health/ready').expect(200);
   });

@@ -5,7 +5,7 @@ import { ControlStore, Doc, GateRefusedError, Migrator, flagNames } from '@zdm/m
 import { UnleashFlagAdmin } from '@zdm/migrations-nest';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
-import { startCustomersApp } from '../testing/customers-app.fixture';
+import { authorizedHttp, startCustomersApp } from '../testing/customers-app.fixture';
 import { MaterializedRelease, ReleaseProcess, materializeRelease, startRelease, stopRelease } from '../testing/release-process';
 import { followingUnleash, operatorFor } from '../testing/migration-suite.fixture';
 import { waitFor } from '@zdm/migrations-core/testing';
@@ -53,7 +53,7 @@ describe('blue (release v1, extracted from git history) next to green (this buil
       startRelease(release, { ...mongoEnv, INSTANCE_ID: 'blue-1', SHUTDOWN_DRAIN_MS: '200' }),
       startCustomersApp(followingUnleash(services.unleash, { ...mongoEnv, INSTANCE_ID: 'green-1', BUILD: 'green' })),
     ]);
-    greenHttp = request(green.getHttpServer());
+    greenHttp = await authorizedHttp(green);
     await greenWrites(1);
   });
   afterAll(async () => {
@@ -95,6 +95,14 @@ describe('blue (release v1, extracted from git history) next to green (this buil
 
     expect((await blueFetch('/health/ready')).status).toBe(200);
     await greenHttp.get('/health/ready').expect(200);
+  });
+
+  it('blue (v1, before access tokens) takes a write without a token; green refuses the same write with 401 until it carries one', async () => {
+    const anonymous = { firstName: 'Anon', lastName: 'Ymous' };
+    expect((await blueFetch('/customers', { method: 'POST', json: anonymous })).status).toBe(201);
+    const refused = await request(green.getHttpServer()).post('/customers').send(anonymous).expect(401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer');
+    await greenHttp.post('/customers').send(anonymous).expect(201);
   });
 
   it('the gate refuses dual-write while blue is live, and names it', async () => {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthGuardModule, verifierOptionsFromConfig } from '@zdm/auth-guard';
 import { ORDERS_COLLECTION, ORDERS_SERVICE, ordersReadRange, ordersRegistry } from '@zdm/orders-domain';
 import { MigrationsModule, MONGO_CONNECTION, MongoDatabaseModule, mongoMigrationsOptions } from '@zdm/migrations-nest';
 import { SERVICE_CONFIG, ServiceConfig, ServiceDefaultsModule } from '@zdm/service-defaults';
@@ -12,6 +13,8 @@ const registry = ordersRegistry();
 @Module({
   imports: [
     ServiceDefaultsModule.forRoot({ config: ordersConfig }),
+    // Writes need an access token from the auth hub; its keys are fetched from AUTH_JWKS_URL.
+    AuthGuardModule.forRootAsync({ inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig<typeof ordersConfig>) => verifierOptionsFromConfig(config) }),
     MongoDatabaseModule,
     MigrationsModule.forRootAsync({
       inject: [SERVICE_CONFIG, MONGO_CONNECTION],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
-import { startCustomersService, startOrdersApp } from '../testing/orders-app.fixture';
+import { authorizedHttp, startCustomersService, startOrdersApp, testBearer } from '../testing/orders-app.fixture';
 
 jest.setTimeout(300_000);
 
@@ -68,7 +68,7 @@ describe('orders.customer-snapshot waits for customers.full-name, asked at the c
   });
 
   it('walks to complete once customers is at switch-reads; new orders then keep only { fullName }, and old clients still get the parts', async () => {
-    const placedBefore = await request(app.getHttpServer()).post('/orders').send({ customerId: await customer('Mary Ann', 'Evans'), currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }).expect(201);
+    const placedBefore = await (await authorizedHttp(app)).post('/orders').send({ customerId: await customer('Mary Ann', 'Evans'), currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }).expect(201);
     expect((await zdm('customers', 'run', 'customers.full-name', '--to', 'switch-reads')).code).toBe(0);
     const walked = await zdm('orders', 'run', 'orders.customer-snapshot');
     expect(walked).toMatchObject({ code: 0, result: { ok: true } });
@@ -76,7 +76,7 @@ describe('orders.customer-snapshot waits for customers.full-name, asked at the c
     expect(stored).toMatchObject({ _v: 3, customerSnapshot: { fullName: 'Mary Ann Evans' } });
     expect(stored).not.toHaveProperty('customer');
 
-    const placed = await request(app.getHttpServer()).post('/orders').send({ customerId: await customer('Ludwig', 'van Beethoven'), currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }).expect(201);
+    const placed = await (await authorizedHttp(app)).post('/orders').send({ customerId: await customer('Ludwig', 'van Beethoven'), currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPrice: 1 }] }).expect(201);
     expect(placed.body.customer).toEqual({ firstName: 'Ludwig van', lastName: 'Beethoven', fullName: 'Ludwig van Beethoven' });
     expect(await db.collection<Doc>(ORDERS_COLLECTION).findOne({ _id: new mongoose.Types.ObjectId(placed.body.id as string) })).toMatchObject({ _v: 3, customerSnapshot: { fullName: 'Ludwig van Beethoven' } });
     const read = await request(app.getHttpServer()).get(`/orders/${placedBefore.body.id}`).expect(200);
@@ -84,7 +84,7 @@ describe('orders.customer-snapshot waits for customers.full-name, asked at the c
   });
 
   async function customer(firstName: string, lastName: string): Promise<string> {
-    const res = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName, lastName }) });
+    const res = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await testBearer() }, body: JSON.stringify({ firstName, lastName }) });
     return ((await res.json()) as { id: string }).id;
   }
 });

@@ -3,7 +3,7 @@ import { HOSTILE_KEYS, freePort, integrationServices, randomJson, seededRandom, 
 import mongoose, { Connection } from 'mongoose';
 import request from 'supertest';
 import { expectedOrderStatus, ORDER_BODY_KEYS, ORDER_LINE_KEYS } from '../testing/order-body.oracle';
-import { startCustomersService, startOrdersApp } from '../testing/orders-app.fixture';
+import { authorizedHttp, startCustomersService, startOrdersApp, testBearer } from '../testing/orders-app.fixture';
 
 jest.setTimeout(120_000);
 
@@ -24,10 +24,10 @@ describe('orders API against FerretDB and the customers service', () => {
 
   beforeAll(async () => {
     customersService = await startCustomersService({ MONGO_URL: services.mongo.url, MONGO_DB: `${services.mongoDbName}-customers` });
-    const created = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
+    const created = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await testBearer() }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
     customerId = ((await created.json()) as { id: string }).id;
     app = await startOrdersApp({ ...WITHOUT_UNLEASH, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: customersService.url, HTTP_BODY_LIMIT: String(BODY_LIMIT) });
-    http = request(app.getHttpServer());
+    http = await authorizedHttp(app);
     db = await mongoose.createConnection(services.mongo.url, { dbName: services.mongoDbName }).asPromise();
   });
   afterAll(async () => {
@@ -103,7 +103,7 @@ describe('orders API against FerretDB and the customers service', () => {
     });
 
     it("pages through one customer's orders exactly once each, in id order", async () => {
-      const other = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'Grace', lastName: 'Hopper' }) });
+      const other = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await testBearer() }, body: JSON.stringify({ firstName: 'Grace', lastName: 'Hopper' }) });
       const otherId = ((await other.json()) as { id: string }).id;
       for (let i = 0; i < 5; i++) await http.post('/orders').send(order({ customerId: otherId, lines: [{ sku: `P${i}`, quantity: 1, unitPrice: i }] })).expect(201);
       const seen: string[] = [];
@@ -130,8 +130,8 @@ describe('orders API against FerretDB and the customers service', () => {
       expect(OrderResponse.properties.totalMoney.description).toMatch(/^Since API 1.1/);
       expect(OrderLineResponse.properties.unitPriceMoney.description).toMatch(/^Since API 1.1/);
       expect(MoneyResponse.properties.minor).toMatchObject({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-      expect(Object.keys(body.paths['/orders'].post.responses).sort()).toEqual(['201', '400', '413', '422', '503', '504']);
-      expect(Object.keys(body.paths['/orders/{id}/status'].post.responses).sort()).toEqual(['200', '400', '404', '409', '413', '503', '504']);
+      expect(Object.keys(body.paths['/orders'].post.responses).sort()).toEqual(['201', '400', '401', '413', '422', '503', '504']);
+      expect(Object.keys(body.paths['/orders/{id}/status'].post.responses).sort()).toEqual(['200', '400', '401', '404', '409', '413', '503', '504']);
       expect(body.paths['/orders'].post.responses['503'].headers).toHaveProperty('Retry-After');
       expect(body.components.schemas.ChangeStatusDto.properties.status.enum).toEqual(['placed', 'paid', 'shipped', 'delivered', 'cancelled']);
     });
@@ -209,13 +209,38 @@ describe('orders API against FerretDB and the customers service', () => {
     });
   });
 
+  describe('access tokens', () => {
+    it('refuses placing an order and changing its status without a token (401, WWW-Authenticate: Bearer), stores nothing, and reads stay open', async () => {
+      const placed = (await http.post('/orders').send(order()).expect(201)).body;
+      const before = await orders().countDocuments();
+      const anonymous = request(app.getHttpServer());
+      for (const res of [await anonymous.post('/orders').send(order()), await anonymous.post(`/orders/${placed.id}/status`).send({ status: 'paid' })]) {
+        expect({ status: res.status, challenge: res.headers['www-authenticate'], message: res.body.message }).toEqual({
+          status: 401,
+          challenge: 'Bearer',
+          message: 'an access token is required: Authorization: Bearer <token>',
+        });
+      }
+      expect(await orders().countDocuments()).toBe(before);
+      expect((await anonymous.get(`/orders/${placed.id}`).expect(200)).body.status).toBe('placed');
+    });
+
+    it('states the bearer scheme in its OpenAPI document on the two writes only', async () => {
+      const paths = (await http.get('/docs-json').expect(200)).body.paths;
+      expect(paths['/orders'].post.security).toEqual([{ bearer: [] }]);
+      expect(paths['/orders/{id}/status'].post.security).toEqual([{ bearer: [] }]);
+      expect(paths['/orders'].get.security).toBeUndefined();
+      expect(paths['/orders/{id}'].get.security).toBeUndefined();
+    });
+  });
+
   describe('the customers service down', () => {
     it('answers 503 with Retry-After naming customers, and stores nothing', async () => {
       const closed = await freePort();
       const cut = await startOrdersApp({ ...WITHOUT_UNLEASH, MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: `http://127.0.0.1:${closed}` });
       try {
         const before = await orders().countDocuments();
-        const res = await request(cut.getHttpServer()).post('/orders').send(order()).expect(503);
+        const res = await (await authorizedHttp(cut)).post('/orders').send(order()).expect(503);
         expect(res.headers['retry-after']).toMatch(/^\d+$/);
         expect(res.body).toMatchObject({ statusCode: 503, dependency: 'customers' });
         expect(await orders().countDocuments()).toBe(before);

@@ -10,6 +10,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { RequiresAccessToken } from '@zdm/auth-guard';
 import { ObjectIdParam, objectIdPipe } from '@zdm/migrations-nest';
 import { ErrorResponseBody } from '@zdm/service-defaults';
 import { ChangeStatusDto } from './dto/change-status.dto';
@@ -36,6 +37,7 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
+  @RequiresAccessToken()
   @ApiOperation({ summary: 'Place an order for a customer; the customer is checked through the customers API and their name is kept with the order' })
   @ApiBody({ type: CreateOrderDto })
   @ApiCreatedResponse({ type: OrderResponse })
@@ -61,6 +63,7 @@ export class OrdersController {
   }
 
   @Post(':id/status')
+  @RequiresAccessToken()
   @HttpCode(200)
   @ApiOperation({ summary: 'Move an order to its next status: placed → paid → shipped → delivered, or cancelled before shipped' })
   @OrderIdParam()

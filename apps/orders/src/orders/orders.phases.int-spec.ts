@@ -7,7 +7,7 @@ import { ORDERS_COLLECTION, moneyMigration, ordersMigrations } from '@zdm/orders
 import path from 'node:path';
 import mongoose, { Connection, mongo } from 'mongoose';
 import request from 'supertest';
-import { startCustomersService, startOrdersApp } from '../testing/orders-app.fixture';
+import { authorizedHttp, startCustomersService, startOrdersApp, testBearer } from '../testing/orders-app.fixture';
 
 jest.setTimeout(180_000);
 
@@ -59,12 +59,12 @@ describe('orders through every phase of orders.money (float -> minor units), wit
     storesNaN = !mongoServerName(await (db.db as mongo.Db).admin().command({ buildInfo: 1 })).startsWith('FerretDB');
     ({ migrator, store, admin } = await operatorFor(db.db as mongo.Db, services.unleash, ordersMigrations));
     customersService = await startCustomersService({ MONGO_URL: services.mongo.url, MONGO_DB: `${services.mongoDbName}-customers` });
-    const created = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
+    const created = await fetch(`${customersService.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await testBearer() }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
     customerId = ((await created.json()) as { id: string }).id;
     app = await startOrdersApp(
       followingUnleash(services.unleash, { MONGO_URL: services.mongo.url, MONGO_DB: services.mongoDbName, CUSTOMERS_URL: customersService.url, INSTANCE_ID: 'orders-green-1', BUILD: 'green' }),
     );
-    http = request(app.getHttpServer());
+    http = await authorizedHttp(app);
     await seen(pendingFlags(ordersMigrations));
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { integrationServices, materializeRelease, startRelease, stopRelease, type MaterializedRelease, type ReleaseProcess } from '@zdm/dev-services';
 import mongoose, { Connection } from 'mongoose';
-import { startCustomersService } from '../testing/orders-app.fixture';
+import { startCustomersService, testBearer } from '../testing/orders-app.fixture';
 
 jest.setTimeout(240_000);
 
@@ -30,7 +30,7 @@ describe('orders v1 (blue), materialized from git', () => {
   });
 
   it('places an order in float money with the customer snapshot, stored at v1, and beats as build orders-v1', async () => {
-    const created = await fetch(`${customers.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
+    const created = await fetch(`${customers.url}/customers`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: await testBearer() }, body: JSON.stringify({ firstName: 'Ada', lastName: 'Lovelace' }) });
     const customerId = ((await created.json()) as { id: string }).id;
     const res = await fetch(`${blue.url}/orders`, {
       method: 'POST',

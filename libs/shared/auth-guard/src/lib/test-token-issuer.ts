@@ -38,9 +38,10 @@ export async function startTestTokenIssuer(): Promise<TestTokenIssuer> {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const kid = `test-${randomUUID().slice(0, 8)}`;
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: ACCESS_TOKEN_ALG, use: 'sig' }] });
+  // `connection: close`: no kept-alive socket holds a test process open after its last test.
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/.well-known/jwks.json') res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
-    else res.writeHead(404).end();
+    if (req.method === 'GET' && req.url === '/.well-known/jwks.json') res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(jwks);
+    else res.writeHead(404, { connection: 'close' }).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
