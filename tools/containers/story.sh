@@ -62,6 +62,12 @@ STORY_MONGO_PORT=${STORY_MONGO_PORT:-18084}
 UNLEASH_REFRESH_MS=1000
 HEARTBEAT_INTERVAL_MS=1000
 SHUTDOWN_DRAIN_MS=3000
+# The stand-in mongo is FerretDB, where the library takes per-document write claims (its updates
+# are not atomic). A backfill runner killed mid-batch (the runner-killed fault) leaves its batch's
+# claims until the next runner holds the job's lease, up to the lease TTL (10 s here), and a write to
+# one of those documents waits for them: the request deadline must be longer than the lease TTL, or
+# that write answers 503 (seen in CI: a PATCH waited 5 s and got 503). MongoDB takes no claims.
+if [ "$standins" = 1 ]; then REQUEST_TIMEOUT_MS=${REQUEST_TIMEOUT_MS:-15000}; fi
 # The shortest access-token lifetime the auth hub allows, so that the load refreshes during the story.
 ACCESS_TOKEN_TTL_SECONDS=30
 # The auth hub's signing key for this run only, outside the checkout (removed with the run's temp dir).
